@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2025, carto.selfhosted maintainers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""Filters for CARTO Helm values: values_merge, values_redact, values_secret_refs.
+
+Documentation lives in the per-filter YAML files next to this one.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.carto.selfhosted.plugins.module_utils import carto_values
+
+
+def values_merge(values_list, keep_nulls=False):
+    """Helm-style deep merge of a list of dicts (later wins, null deletes)."""
+    if values_list is None:
+        return {}
+    if not isinstance(values_list, (list, tuple, dict)):
+        raise AnsibleFilterError("values_merge expects a list of dicts, got %s" % type(values_list).__name__)
+    try:
+        return carto_values.merge_values(list(values_list) if not isinstance(values_list, dict) else values_list,
+                                         keep_nulls=bool(keep_nulls))
+    except carto_values.CartoValuesError as exc:
+        raise AnsibleFilterError("values_merge: %s" % exc)
+
+
+def values_redact(values, placeholder=carto_values.REDACTED):
+    """Replace secret-looking values by a placeholder."""
+    if values is None:
+        return None
+    if not isinstance(values, (dict, list)):
+        raise AnsibleFilterError("values_redact expects a dict of Helm values, got %s" % type(values).__name__)
+    return carto_values.redact_values(values, placeholder=placeholder)
+
+
+def values_secret_refs(values, apply_defaults=True, schema=None):
+    """List the Kubernetes Secrets referenced by Helm values."""
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise AnsibleFilterError("values_secret_refs expects a dict of Helm values, got %s" % type(values).__name__)
+    effective = values
+    if apply_defaults:
+        try:
+            defaults = carto_values.schema_defaults(carto_values.load_schema(schema))
+        except carto_values.CartoValuesError as exc:
+            raise AnsibleFilterError("values_secret_refs: %s" % exc)
+        effective = carto_values.merge_with_provenance([("values", values)], base=defaults)[0]
+    refs = carto_values.secret_references(effective)
+    for ref in refs:
+        ref.pop("sources", None)
+    return refs
+
+
+class FilterModule(object):
+    """CARTO Helm values filters."""
+
+    def filters(self):
+        return {
+            "values_merge": values_merge,
+            "values_redact": values_redact,
+            "values_secret_refs": values_secret_refs,
+        }

@@ -1,0 +1,136 @@
+"""Integration fixtures: a real control plane per test session and a playbook runner.
+
+Each session starts its own control plane (tools/localcluster) in a private state
+directory, so sessions never share a cluster; tests isolate themselves further with
+their own namespace. Everything listens on 127.0.0.1 only.
+"""
+
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tools" / "localcluster"))
+sys.path.insert(0, str(REPO / "tests" / "tools"))
+
+import cluster as localcluster  # noqa: E402
+import make_package  # noqa: E402
+
+RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+                   r"\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)\s+rescued=(?P<rescued>\d+)"
+                   r"\s+ignored=(?P<ignored>\d+)", re.M)
+
+
+class PlaybookResult(object):
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        match = None
+        for match in RECAP.finditer(proc.stdout):
+            pass
+        self.recap = {k: int(v) for k, v in match.groupdict().items() if k != "host"} if match else {}
+
+    @property
+    def output(self):
+        return self.stdout + self.stderr
+
+    def __repr__(self):
+        return "PlaybookResult(rc=%s, recap=%s)" % (self.rc, self.recap)
+
+    def __str__(self):
+        """What an assertion message shows: the status and the end of the output."""
+        return "rc=%s recap=%s\n%s" % (self.rc, self.recap, self.output[-6000:])
+
+
+class LocalCluster(object):
+    """A running control plane: ``kubeconfig``, ``env`` (PATH with helm/kubectl) and helpers."""
+
+    def __init__(self, state_dir, kubeconfig, tools):
+        self.state_dir = state_dir
+        self.kubeconfig = str(kubeconfig)
+        self.tools = tools
+        self.env = dict(os.environ)
+        self.env.update({
+            "PATH": os.pathsep.join([str(tools), str(pathlib.Path(sys.executable).parent), self.env.get("PATH", "")]),
+            "CARTO_LOCALCLUSTER_DIR": str(state_dir),
+            "CARTO_LOCAL_KUBECONFIG": self.kubeconfig,
+            "CARTO_REPO_DIR": str(REPO),
+            "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+            "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".ansible" / "collections"),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+            "KUBECONFIG": self.kubeconfig,
+        })
+
+    def kubectl(self, *args, check=True, stdin=None):
+        proc = subprocess.run([str(self.tools / "kubectl"), "--kubeconfig", self.kubeconfig] + list(args),
+                              capture_output=True, text=True, input=stdin, env=self.env)
+        if check and proc.returncode:
+            raise AssertionError("kubectl %s failed: %s" % (" ".join(args), proc.stderr))
+        return proc
+
+    def get_json(self, *args):
+        proc = self.kubectl("get", "-o", "json", *args, check=False)
+        return json.loads(proc.stdout) if proc.returncode == 0 else None
+
+    def helm(self, *args, check=True):
+        proc = subprocess.run([str(self.tools / "helm"), "--kubeconfig", self.kubeconfig] + list(args),
+                              capture_output=True, text=True, env=self.env)
+        if check and proc.returncode:
+            raise AssertionError("helm %s failed: %s" % (" ".join(args), proc.stderr))
+        return proc
+
+    def run_playbook(self, playbook, extra_vars=None, inventory="inventories/local", args=(), timeout=900, env=None):
+        """Run ``ansible-playbook`` from the repository with JSON extra vars; return a PlaybookResult."""
+        argv = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), str(playbook), "-i", inventory]
+        if extra_vars:
+            argv += ["-e", json.dumps(extra_vars)]
+        argv += list(args)
+        run_env = dict(self.env)
+        run_env.update(env or {})
+        proc = subprocess.run(argv, cwd=str(REPO), capture_output=True, text=True, timeout=timeout, env=run_env)
+        return PlaybookResult(proc)
+
+
+@pytest.fixture(scope="session")
+def local_cluster(tmp_path_factory):
+    state = tmp_path_factory.mktemp("localcluster")
+    os.environ["CARTO_LOCALCLUSTER_DIR"] = str(state)
+    try:
+        tools = localcluster.ensure_tools()
+        kubeconfig = localcluster.start(nodes=3)
+        yield LocalCluster(state, kubeconfig, tools)
+    finally:
+        localcluster.stop(purge=True)
+        os.environ.pop("CARTO_LOCALCLUSTER_DIR", None)
+
+
+@pytest.fixture(scope="session")
+def carto_package(tmp_path_factory):
+    """A fake CARTO installation package (carto-values.yaml, carto-secrets.yaml)."""
+    dest = tmp_path_factory.mktemp("package")
+    make_package.make_package(str(dest))
+    return {"carto_package_values_file": str(dest / "carto-values.yaml"),
+            "carto_package_secrets_file": str(dest / "carto-secrets.yaml")}
+
+
+@pytest.fixture
+def namespace():
+    """A fresh namespace name for one test."""
+    return "t-" + uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+def base_vars(carto_package, namespace, tmp_path):
+    """Extra vars for playbooks/install.yml against the session cluster, in the test's own namespace."""
+    out = dict(carto_package)
+    out.update({"carto_namespace": namespace, "carto_output_dir": str(tmp_path / "output"),
+                "carto_deploy_timeout": 120})
+    return out

@@ -1,0 +1,45 @@
+"""playbooks/install.yml and playbooks/uninstall.yml on the local control plane."""
+
+import json
+
+
+def _secret_names(local_cluster, namespace):
+    data = local_cluster.get_json("secrets", "-n", namespace)
+    return {item["metadata"]["name"] for item in (data or {}).get("items", [])}
+
+
+def test_bad_domain_stops_before_any_change(local_cluster, base_vars, namespace):
+    extra = dict(base_vars, carto_domain="https://carto.example.com/app",
+                 carto_external_postgresql={"host": "", "user": "u", "admin_user": "postgres", "database": "d",
+                                            "password": "p1", "admin_password": "p2"})
+    result = local_cluster.run_playbook("playbooks/install.yml", extra)
+    assert result.rc != 0, str(result)
+    # Every problem of the run at once, naming the variable, the key and the fix.
+    assert "values_domain: appConfigValues.selfHostedDomain" in result.output, str(result)
+    assert "contains a scheme" in result.output, str(result)
+    assert "values_external_postgresql: host: is required" in result.output, str(result)
+    assert "Fix:" in result.output
+    # Nothing in the cluster changed: no namespace, hence no Secret and no release.
+    assert local_cluster.kubectl("get", "namespace", namespace, check=False).returncode != 0
+    assert namespace not in local_cluster.helm("list", "--all-namespaces", "--all", "-o", "json").stdout
+
+
+def test_install_then_uninstall_keeps_secrets_unless_asked(local_cluster, base_vars, namespace):
+    extra = dict(base_vars, carto_external_redis={"host": "redis.example.internal", "password": "s3cr3t-redis"})
+    installed = local_cluster.run_playbook("playbooks/install.yml", extra)
+    assert installed.rc == 0, str(installed)
+    status = json.loads(local_cluster.helm("status", "carto", "-n", namespace, "-o", "json").stdout)
+    assert status["info"]["status"] == "deployed"
+    assert "carto-redis" in _secret_names(local_cluster, namespace)
+    # The secret value never reaches the output.
+    assert "s3cr3t-redis" not in installed.output
+
+    removed = local_cluster.run_playbook("playbooks/uninstall.yml", {"carto_namespace": namespace})
+    assert removed.rc == 0, str(removed)
+    assert local_cluster.helm("status", "carto", "-n", namespace, check=False).returncode != 0
+    assert "carto-redis" in _secret_names(local_cluster, namespace)
+
+    purged = local_cluster.run_playbook("playbooks/uninstall.yml", {
+        "carto_namespace": namespace, "carto_uninstall_delete_secrets": True, "carto_uninstall_delete_namespace": True})
+    assert purged.rc == 0, str(purged)
+    assert local_cluster.kubectl("get", "namespace", namespace, check=False).returncode != 0

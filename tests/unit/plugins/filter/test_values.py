@@ -1,0 +1,87 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2025, carto.selfhosted maintainers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""Tests of the values_merge / values_redact / values_secret_refs filters."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import pytest
+import yaml
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.carto.selfhosted.plugins.filter import values as values_filters
+
+FILTER_DIR = os.path.dirname(values_filters.__file__)
+FILTERS = values_filters.FilterModule().filters()
+
+
+def test_filters_are_registered():
+    assert sorted(FILTERS) == ["values_merge", "values_redact", "values_secret_refs"]
+
+
+@pytest.mark.parametrize("name", ["values_merge", "values_redact", "values_secret_refs"])
+def test_filter_doc_files(name):
+    with open(os.path.join(FILTER_DIR, name + ".yml")) as handle:
+        doc = yaml.safe_load(handle)
+    assert doc["DOCUMENTATION"]["name"] == name
+    assert doc["DOCUMENTATION"]["version_added"] == "0.1.0"
+    assert doc["DOCUMENTATION"]["options"]["_input"]["required"] is True
+    assert "carto.selfhosted.%s" % name in doc["EXAMPLES"]
+    assert "_value" in doc["RETURN"]
+
+
+def test_values_merge():
+    merge = FILTERS["values_merge"]
+    first = {"router": {"service": {"type": "ClusterIP", "ports": {"http": 80}}, "extraEnvVars": [{"name": "A"}]}}
+    second = {"router": {"service": {"type": "LoadBalancer"}, "extraEnvVars": []}, "tlsCerts": None}
+    assert merge([first, second]) == {"router": {"service": {"type": "LoadBalancer", "ports": {"http": 80}},
+                                                 "extraEnvVars": []}}
+    assert merge([first, second], keep_nulls=True)["tlsCerts"] is None
+    assert merge([first, {"router": {"service": None}}]) == {"router": {"extraEnvVars": [{"name": "A"}]}}
+    assert merge([]) == {} and merge(None) == {}
+    assert merge([None, {"a": 1}]) == {"a": 1}
+    with pytest.raises(AnsibleFilterError):
+        merge("not a list")
+    with pytest.raises(AnsibleFilterError):
+        merge([{"a": 1}, "b"])
+
+
+def test_values_redact():
+    redact = FILTERS["values_redact"]
+    values = {"externalRedis": {"password": "redis-pw", "existingSecret": "", "host": "r"},
+              "cartoSecrets": {"encryptionSecretKey": {"value": "enc"}}}
+    out = redact(values)
+    assert out == {"externalRedis": {"password": "<redacted>", "existingSecret": "", "host": "r"},
+                   "cartoSecrets": {"encryptionSecretKey": {"value": "<redacted>"}}}
+    assert values["externalRedis"]["password"] == "redis-pw"
+    assert redact(values, placeholder="***")["externalRedis"]["password"] == "***"
+    assert redact(None) is None
+    with pytest.raises(AnsibleFilterError):
+        redact("text")
+
+
+def test_values_secret_refs_applies_chart_defaults():
+    refs = FILTERS["values_secret_refs"]
+    external = {"internalPostgresql": {"enabled": False},
+                "externalPostgresql": {"existingSecret": "pg", "existingSecretPasswordKey": "carto-password",
+                                       "existingSecretAdminPasswordKey": "admin-password"}}
+    assert refs(external) == [{"name": "pg", "keys": ["carto-password", "admin-password"],
+                               "paths": ["externalPostgresql.existingSecret"], "type": None}]
+    # without internalPostgresql.enabled the chart default (internal DB) applies: no reference
+    internal = {"externalPostgresql": external["externalPostgresql"]}
+    assert refs(internal) == []
+    # without defaults, nothing says the internal database is disabled either
+    assert refs(internal, apply_defaults=False) == []
+    tls = {"tlsCerts": {"autoGenerate": False, "existingSecret": {"name": "carto-tls-cert"}}}
+    assert refs(tls) == [{"name": "carto-tls-cert", "keys": ["tls.crt", "tls.key"],
+                          "paths": ["tlsCerts.existingSecret.name"], "type": "kubernetes.io/tls"}]
+    # keys come from the chart defaults: without them none are known
+    assert refs(tls, apply_defaults=False)[0]["keys"] == []
+    with pytest.raises(AnsibleFilterError):
+        refs(["list"])

@@ -1,0 +1,196 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2025, carto.selfhosted maintainers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""Tests of the carto_values_validate module through main()."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.carto.selfhosted.plugins.modules import carto_values_validate
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    import contextlib
+    from ansible.module_utils import basic
+    from ansible.module_utils.common.text.converters import to_bytes
+
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        old = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}))
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = old
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+EXAMPLES_DIR = os.path.normpath(os.path.join(ROOT, "..", "shared", "carto-chart", "customizations-examples"))
+DOMAIN = {"name": "carto_domain", "content": {"appConfigValues": {"selfHostedDomain": "carto.example.com"}}}
+
+
+def run(args, capsys):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exc:
+            carto_values_validate.main()
+    out = capsys.readouterr().out
+    return exc.value.code, json.loads(out), out
+
+
+def test_valid_sources_exit_ok(capsys, tmp_path):
+    custom = tmp_path / "customizations.yaml"
+    custom.write_text("router:\n  service:\n    type: LoadBalancer\n    annotations:\n"
+                      "      service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout: \"605\"\n")
+    code, result, _raw = run({"sources": [DOMAIN, {"path": str(custom)}], "_ansible_check_mode": True}, capsys)
+    assert code == 0
+    assert result["changed"] is False
+    assert result["errors"] == [] and result["problems"] == []
+    assert result["chart"] == "carto 1.287.1"
+    assert result["sources"] == ["carto_domain", str(custom)]
+    assert result["merged_values_redacted"]["router"]["service"]["type"] == "LoadBalancer"
+
+
+def test_all_errors_in_msg_one_per_line(capsys, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(carto_values_validate.AnsibleModule, "warn",
+                        lambda self, warning, **kwargs: shown.append(warning))
+    custom = tmp_path / "customizations.yaml"
+    custom.write_text("appConfigValue:\n  x: 1\ninternalPostgresql:\n  enabled: false\nexternalPostgresql:\n"
+                      "  adminUser: postgres\n  password: carto-pass\n  adminPassword: admin-pass\n"
+                      "  port: 5432\n")
+    code, result, _raw = run({"sources": [DOMAIN, {"name": "customizations.yaml", "path": str(custom)}]}, capsys)
+    assert code == 1
+    assert result["failed"] is True
+    lines = result["msg"].splitlines()
+    assert lines[0].startswith("Helm values validation failed with %d error(s)" % len(result["errors"]))
+    assert len(lines) == 1 + len(result["errors"]) >= 4
+    assert any(line.startswith("customizations.yaml:1: appConfigValue: unknown key") and
+               "did you mean 'appConfigValues'" in line for line in lines)
+    assert any(line.startswith("customizations.yaml:9: externalPostgresql.port: ") and ". Fix: " in line
+               for line in lines)
+    assert any(": externalPostgresql.host: " in line for line in lines)
+    # structured returns
+    assert set(p["severity"] for p in result["errors"]) == {"error"}
+    assert [w["rule"] for w in result["validation_warnings"]] == ["inline-secret", "inline-secret"]
+    # warnings are also shown as Ansible warnings
+    assert any(w.startswith("customizations.yaml:8: externalPostgresql.adminPassword: secret value written inline")
+               for w in shown)
+
+
+def test_secrets_never_returned(capsys):
+    content = ("appSecrets:\n  googleMapsApiKey:\n    value: AIzaSuperSecretValue42\n"
+               "externalPostgresql:\n  adminPassword: pg-super-secret-pw\n")
+    code, result, raw = run({"sources": [DOMAIN, {"name": "secrets", "content": content}]}, capsys)
+    assert code == 0
+    assert "AIzaSuperSecretValue42" not in raw and "pg-super-secret-pw" not in raw
+    assert result["merged_values_redacted"]["appSecrets"]["googleMapsApiKey"]["value"] == "<redacted>"
+    assert "merged_values" not in result
+
+
+def test_strict_and_existing_secrets(capsys):
+    content = {"internalPostgresql": {"enabled": False},
+               "externalPostgresql": {"host": "db", "adminUser": "postgres", "existingSecret": "pg",
+                                      "existingSecretPasswordKey": "carto-password",
+                                      "existingSecretAdminPasswordKey": "admin-password", "port": "5432"},
+               "mapsApi": {"replicaCount": 2, "autoscaling": {"enabled": True}}}
+    sources = [DOMAIN, {"name": "carto_values_overrides", "content": content}]
+    code, result, _raw = run({"sources": sources}, capsys)
+    assert code == 0 and [w["rule"] for w in result["validation_warnings"]] == ["scaling-both"]
+    assert result["referenced_secrets"][0]["name"] == "pg"
+    assert result["referenced_secrets"][0]["keys"] == ["carto-password", "admin-password"]
+
+    code, result, _raw = run({"sources": sources, "strict": True}, capsys)
+    assert code == 1 and "carto_values_overrides: mapsApi.replicaCount:" in result["msg"]
+
+    code, result, _raw = run({"sources": sources, "existing_secrets": {"pg": ["carto-password"]}}, capsys)
+    assert code == 1
+    assert [p["rule"] for p in result["missing_secrets"]] == ["secret-key-missing"]
+    assert "Secret 'pg' has no key 'admin-password'" in result["msg"]
+
+    code, result, _raw = run({"sources": sources,
+                              "existing_secrets": {"pg": ["carto-password", "admin-password"]}}, capsys)
+    assert code == 0 and result["missing_secrets"] == []
+
+
+def test_duplicate_keys_in_yaml_content(capsys):
+    content = "appConfigValues:\n  selfHostedDomain: a.example.com\nappConfigValues:\n  httpCacheEnabled: true\n"
+    code, result, _raw = run({"sources": [DOMAIN, {"name": "dup", "content": content}]}, capsys)
+    assert code == 1
+    assert "dup:3: appConfigValues: duplicate key 'appConfigValues' at line 3, already defined at line 1" \
+        in result["msg"]
+
+
+def test_domain_and_tls_options(capsys):
+    sources = [{"name": "c", "content": {"tlsCerts": {"httpsEnabled": False}}}]
+    code, result, _raw = run({"sources": sources}, capsys)
+    assert code == 1
+    assert sorted(p["rule"] for p in result["errors"]) == ["domain-required", "https-disabled"]
+    code, result, _raw = run({"sources": sources, "domain_required": False, "external_tls_termination": True},
+                             capsys)
+    assert code == 0
+
+
+def test_path_and_content_are_exclusive(capsys):
+    code, result, _raw = run({"sources": [{"name": "x", "path": "/tmp/a.yaml", "content": {}}]}, capsys)
+    assert code == 1 and "mutually exclusive" in result["msg"]
+
+
+def test_custom_schema_option(capsys, tmp_path):
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+                                  "additionalProperties": False, "x-carto-chart": {"name": "mini", "version": "1"},
+                                  "properties": {"appConfigValues": {"type": "object", "properties": {
+                                      "selfHostedDomain": {"type": "string", "default": ""}}}}}))
+    code, result, _raw = run({"sources": [DOMAIN, {"name": "c", "content": {"router": {}}}], "schema": str(schema)},
+                             capsys)
+    assert code == 1 and result["chart"] == "mini 1"
+    assert result["errors"][0]["path"] == "router" and result["errors"][0]["rule"] == "unknown-key"
+
+
+@pytest.mark.skipif(not os.path.isdir(EXAMPLES_DIR), reason="shared examples not available")
+def test_carto_examples_through_the_module(capsys):
+    folder = os.path.join(EXAMPLES_DIR, "ingress", "gke")
+    for name in sorted(os.listdir(folder)):
+        code, result, _raw = run({"sources": [DOMAIN, {"path": os.path.join(folder, name)}]}, capsys)
+        assert code == 0, result["msg"]
+
+
+def _doc_options(options):
+    out = {}
+    for name, spec in options.items():
+        entry = {"type": spec.get("type", "str"), "required": spec.get("required", False),
+                 "default": spec.get("default"), "elements": spec.get("elements")}
+        if "suboptions" in spec:
+            entry["options"] = _doc_options(spec["suboptions"])
+        out[name] = entry
+    return out
+
+
+def _spec_options(argument_spec):
+    out = {}
+    for name, spec in argument_spec.items():
+        entry = {"type": spec.get("type", "str"), "required": spec.get("required", False),
+                 "default": spec.get("default"), "elements": spec.get("elements")}
+        if "options" in spec:
+            entry["options"] = _spec_options(spec["options"])
+        out[name] = entry
+    return out
+
+
+def test_documentation_matches_argument_spec():
+    import yaml
+    doc = yaml.safe_load(carto_values_validate.DOCUMENTATION)
+    assert doc["module"] == "carto_values_validate" and doc["version_added"] == "0.1.0"
+    assert doc["short_description"] and doc["author"]
+    assert _doc_options(doc["options"]) == _spec_options(carto_values_validate.ARGUMENT_SPEC)
+    yaml.safe_load(carto_values_validate.EXAMPLES)
+    returned = yaml.safe_load(carto_values_validate.RETURN)
+    assert {"problems", "errors", "validation_warnings", "referenced_secrets", "merged_values_redacted",
+            "missing_secrets", "msg"} <= set(returned)
