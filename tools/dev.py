@@ -13,6 +13,8 @@ repository ($CARTO_SELFHOSTED_CACHE, default ~/.cache/carto-selfhosted):
 Only the standard library is used here, so it runs with any python3 >= 3.9.
 """
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import pathlib
@@ -37,6 +39,17 @@ def cache_dir():
     return path
 
 
+@contextlib.contextmanager
+def cache_lock(name):
+    """Serialize builds into the shared cache between concurrent runs (CI, several shells)."""
+    with open(cache_dir() / (".%s.lock" % name), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def ensure_venv():
     """A virtualenv with requirements.txt, reused while the file and the Python version are unchanged."""
     requirements = (REPO / "requirements.txt").read_bytes()
@@ -45,6 +58,13 @@ def ensure_venv():
     marker = venv / ".complete"
     if marker.is_file():
         return venv
+    with cache_lock("venv-" + key):
+        if marker.is_file():  # built by a concurrent run while we waited
+            return venv
+        return _build_venv(venv, marker)
+
+
+def _build_venv(venv, marker):
     log("creating virtualenv %s from requirements.txt" % venv)
     started = time.monotonic()
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
@@ -123,7 +143,9 @@ def cmd_test(args):
     steps = [
         ("ansible-lint", ["ansible-lint", "--profile", "production"]),
         ("molecule", ["molecule", "test", "-s", "default"]),
-        ("pytest", ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"] + args),
+        ("sanity", ["python", "tests/sanity/run.py"]),
+        # pytest last: its closing line is the run's verdict.
+        ("pytest", ["python", "-m", "pytest", "-q", "tests"] + args),
     ]
     results = []
     for name, argv in steps:
