@@ -11,6 +11,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.carto.selfhosted.plugins.module_utils.customizations import (
     autoscaling_components,
+    build,
     build_customizations,
 )
 
@@ -27,6 +28,13 @@ def customizations(spec, variable_prefix="values_"):
     return values
 
 
+def customizations_build(spec, variable_prefix="carto_"):
+    """Return ``{values, problems, secrets, external_tls_termination}`` for ``spec``; never raises on bad input."""
+    if not isinstance(spec, dict):
+        raise AnsibleFilterError("carto.selfhosted.customizations_build expects a dict, got %s" % type(spec).__name__)
+    return build(spec, variable_prefix=variable_prefix)
+
+
 def autoscaling_enabled(values):
     """True when any component of the chart values has ``autoscaling.enabled: true``."""
     if not isinstance(values, dict):
@@ -36,4 +44,5 @@ def autoscaling_enabled(values):
 
 class FilterModule(object):
     def filters(self):
-        return {"customizations": customizations, "autoscaling_enabled": autoscaling_enabled}
+        return {"customizations": customizations, "customizations_build": customizations_build,
+                "autoscaling_enabled": autoscaling_enabled}

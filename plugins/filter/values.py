@@ -2,7 +2,7 @@
 # Copyright: (c) 2025, carto.selfhosted maintainers
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""Filters for CARTO Helm values: values_merge, values_redact, values_secret_refs.
+"""Filters for CARTO Helm values: values_merge, values_redact, values_secret_refs, values_file_sources.
 
 Documentation lives in the per-filter YAML files next to this one.
 """
@@ -57,6 +57,21 @@ def values_secret_refs(values, apply_defaults=True, schema=None):
     return refs
 
 
+def values_file_sources(paths):
+    """Turn values file paths into ``carto_values_validate`` sources (``name`` and ``path``), empty paths skipped."""
+    if paths is None:
+        return []
+    if isinstance(paths, str) or not isinstance(paths, (list, tuple)):
+        raise AnsibleFilterError("values_file_sources expects a list of paths, got %s" % type(paths).__name__)
+    out = []
+    for path in paths:
+        if not isinstance(path, str):
+            raise AnsibleFilterError("values_file_sources: %r is not a path" % (path,))
+        if path:
+            out.append({"name": path, "path": path})
+    return out
+
+
 class FilterModule(object):
     """CARTO Helm values filters."""
 
@@ -65,4 +80,5 @@ class FilterModule(object):
             "values_merge": values_merge,
             "values_redact": values_redact,
             "values_secret_refs": values_secret_refs,
+            "values_file_sources": values_file_sources,
         }

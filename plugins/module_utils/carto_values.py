@@ -1367,9 +1367,28 @@ def _sort_problems(problems, names):
                                          p.get("path") or "", p.get("line") or 0, p.get("message")))
 
 
+def _covered(problem, extra):
+    """True when a problem found by the caller already explains ``problem`` (same source, covered key path)."""
+    for found in extra:
+        if found.get("covers_source") != problem.get("source"):
+            continue
+        for path in found.get("covers") or []:
+            if problem.get("path") == path or (problem.get("path") or "").startswith(path + "."):
+                return True
+    return False
+
+
 def validate_sources(specs, schema=None, strict=False, existing_secrets=None, domain_required=True,
-                     external_tls_termination=False, warn_inline_secrets=True):
+                     external_tls_termination=False, warn_inline_secrets=True, extra_problems=None):
     """Load, merge and validate values sources; never raises on bad values.
+
+    A spec with ``package: true`` is a file of CARTO's installation package: its problems are
+    reported as warnings and its inline secrets are not reported.
+
+    ``extra_problems`` are problems the caller found in its own inputs (for example the structured
+    inventory variables that produced one of the sources); they are reported together with the
+    others, and each may carry ``covers`` (key paths) and ``covers_source`` (source name): problems
+    of that source at those paths are then not reported twice.
 
     Returns a dict: ``problems`` (all, errors first), ``errors``, ``warnings``
     (with ``strict`` warnings are promoted to errors), ``referenced_secrets``,
@@ -1391,12 +1410,35 @@ def validate_sources(specs, schema=None, strict=False, existing_secrets=None, do
     if existing_secrets is not None:
         missing = check_secret_references(references, existing_secrets)
         problems.extend(missing)
+    extra = []
+    for found in extra_problems or []:
+        extra.append(found)
+    if extra:
+        problems = [p for p in problems if not _covered(p, extra)]
+        for found in extra:
+            problems.append(make_problem(found.get("severity") or ERROR, found.get("source"), found.get("path") or "",
+                                         found.get("message") or "", found.get("fix") or "", found.get("doc"),
+                                         found.get("rule") or "caller", line=found.get("line")))
     if strict:
         for problem in problems:
             if problem["severity"] == WARNING:
                 problem["severity"] = ERROR
                 problem["message"] += " (warning promoted to error by strict mode)"
-    problems = _sort_problems(problems, [s[0] for s in sources])
+    # CARTO's installation package files are not the operator's to edit: their findings are warnings and
+    # their inline secrets are by design (carto-kubernetes-install.md).
+    package = set(spec.get("name") or spec.get("path") for spec in specs or [] if spec.get("package"))
+    if package:
+        kept = []
+        for problem in problems:
+            if problem["source"] in package:
+                if problem["rule"] == "inline-secret":
+                    continue
+                if problem["severity"] == ERROR:
+                    problem["severity"] = WARNING
+                    problem["message"] += " (in the CARTO installation package: reported as a warning)"
+            kept.append(problem)
+        problems = kept
+    problems = _sort_problems(problems, [found.get("source") for found in extra] + [s[0] for s in sources])
     errors = [p for p in problems if p["severity"] == ERROR]
     warnings = [p for p in problems if p["severity"] == WARNING]
     return {

@@ -15,10 +15,12 @@ def test_bad_domain_stops_before_any_change(local_cluster, base_vars, namespace)
     result = local_cluster.run_playbook("playbooks/install.yml", extra)
     assert result.rc != 0, str(result)
     # Every problem of the run at once, naming the variable, the key and the fix.
-    assert "values_domain: appConfigValues.selfHostedDomain" in result.output, str(result)
+    assert "inventory variable carto_domain: appConfigValues.selfHostedDomain" in result.output, str(result)
     assert "contains a scheme" in result.output, str(result)
-    assert "values_external_postgresql: host: is required" in result.output, str(result)
+    assert "inventory variable carto_external_postgresql: host: is required" in result.output, str(result)
     assert "Fix:" in result.output
+    # ... in one failure, before any task that changes the cluster ran
+    assert "Stop on invalid values" in result.output, str(result)
     # Nothing in the cluster changed: no namespace, hence no Secret and no release.
     assert local_cluster.kubectl("get", "namespace", namespace, check=False).returncode != 0
     assert namespace not in local_cluster.helm("list", "--all-namespaces", "--all", "-o", "json").stdout

@@ -22,10 +22,10 @@ FILTERS = values_filters.FilterModule().filters()
 
 
 def test_filters_are_registered():
-    assert sorted(FILTERS) == ["values_merge", "values_redact", "values_secret_refs"]
+    assert sorted(FILTERS) == ["values_file_sources", "values_merge", "values_redact", "values_secret_refs"]
 
 
-@pytest.mark.parametrize("name", ["values_merge", "values_redact", "values_secret_refs"])
+@pytest.mark.parametrize("name", ["values_merge", "values_redact", "values_secret_refs", "values_file_sources"])
 def test_filter_doc_files(name):
     with open(os.path.join(FILTER_DIR, name + ".yml")) as handle:
         doc = yaml.safe_load(handle)
@@ -85,3 +85,14 @@ def test_values_secret_refs_applies_chart_defaults():
     assert refs(tls, apply_defaults=False)[0]["keys"] == []
     with pytest.raises(AnsibleFilterError):
         refs(["list"])
+
+
+def test_values_file_sources():
+    sources = FILTERS["values_file_sources"]
+    assert sources(["a.yaml", "", "b.yaml"]) == [{"name": "a.yaml", "path": "a.yaml"},
+                                                 {"name": "b.yaml", "path": "b.yaml"}]
+    assert sources(None) == []
+    with pytest.raises(AnsibleFilterError):
+        sources("a.yaml")
+    with pytest.raises(AnsibleFilterError):
+        sources([1])
