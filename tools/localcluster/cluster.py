@@ -16,6 +16,12 @@ Usage::
     cluster.py status               # exit 0 when the API answers /readyz
     cluster.py stop [--purge]       # stop everything (and remove etcd data)
 
+``start`` also runs a tiny fake LoadBalancer controller (``cluster.py loadbalancer``,
+disable with ``--no-loadbalancer`` or CARTO_LOCALCLUSTER_LOADBALANCER=0): it sets
+``status.loadBalancer.ingress`` of every Service of type LoadBalancer to a 127.0.0.x
+address, so ``helm --wait`` and the verification see an external IP. Nothing listens on
+that address; it is a label, loopback-only.
+
 It only listens on 127.0.0.1 and never sends traffic elsewhere.
 """
 
@@ -41,6 +47,12 @@ HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 GO_DIR = HERE / "go"
 STAGES = HERE / "kwok-stages.yaml"
+# kwok CRDs for simulated logs / port-forwarding: tests create ClusterLogs, Logs, ClusterPortForward and
+# PortForward objects (kwok.x-k8s.io/v1alpha1) at run time, e.g. to forward a pod port to a local server.
+KWOK_CRDS = HERE / "kwok-crds.yaml"
+KWOK_CRD_KINDS = ("ClusterLogs", "Logs", "ClusterPortForward", "PortForward")
+# The fake LoadBalancer controller hands out loopback addresses from this range (127.0.0.2-127.0.0.254).
+LB_PREFIX = "127.0.0."
 
 KUBERNETES_VERSION = "v1.36.3"
 KUBERNETES_GIT_COMMIT = "0000000000000000000000000000000000000000"  # built from the module, not a git checkout
@@ -374,11 +386,20 @@ def _nodes_manifest(count):
                            "kubernetes.io/hostname": name, "topology.kubernetes.io/zone": "zone-%d" % (index % 3)},
             },
         })
+    # A default StorageClass, as managed clusters have (the preflight asks for one when the chart's internal
+    # PostgreSQL/Redis are enabled). kwok runs no volume provisioner: nothing binds its claims.
+    items.append({
+        "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+        "metadata": {"name": "standard", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+        "provisioner": "kubernetes.io/no-provisioner", "volumeBindingMode": "WaitForFirstConsumer",
+    })
     return json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
 
 
-def start(nodes=3, fresh=True):
+def start(nodes=3, fresh=True, loadbalancer=None):
     """Start the control plane; return the kubeconfig path. Idempotent when already running."""
+    if loadbalancer is None:
+        loadbalancer = os.environ.get("CARTO_LOCALCLUSTER_LOADBALANCER", "1") not in ("0", "false", "no")
     state = state_dir()
     kubeconfig = state / "kubeconfig"
     if status(state):
@@ -434,6 +455,10 @@ def start(nodes=3, fresh=True):
             json.dump(_kubeconfig(pki, ports["apiserver"]), handle, indent=2)
         os.replace(kubeconfig_tmp, kubeconfig)
 
+        result = _kubectl(tools, kubeconfig, "apply", "--server-side", "-f", str(KWOK_CRDS))
+        if result.returncode:
+            raise SystemExit("creating the kwok CRDs failed: %s" % result.stderr)
+
         pids["kube-controller-manager"] = _spawn("kube-controller-manager", [
             str(tools / "kube-controller-manager"), "--kubeconfig=%s" % kubeconfig,
             "--authentication-kubeconfig=%s" % kubeconfig, "--authorization-kubeconfig=%s" % kubeconfig,
@@ -459,7 +484,12 @@ def start(nodes=3, fresh=True):
             "--server-address=127.0.0.1:%d" % ports["kwok"],
             "--tls-cert-file=%s" % (pki / "admin.crt"), "--tls-private-key-file=%s" % (pki / "admin.key"),
             "--node-lease-duration-seconds=40",
+            "--enable-crds=%s" % ",".join(KWOK_CRD_KINDS),
         ], state)
+        if loadbalancer:
+            pids["loadbalancer"] = _spawn("loadbalancer", [
+                sys.executable, str(pathlib.Path(__file__).resolve()), "loadbalancer",
+                "--state-dir=%s" % state, "--port=%d" % ports["apiserver"]], state)
         _write_state(state, pids, ports)
 
         result = _kubectl(tools, kubeconfig, "apply", "-f", "-", stdin=_nodes_manifest(nodes))
@@ -533,6 +563,71 @@ def stop(purge=False):
         log("stopped")
 
 
+# --------------------------------------------------------------------------- fake LoadBalancer
+
+
+def lb_address(service, used):
+    """The loopback address for a LoadBalancer Service: its spec.loadBalancerIP when loopback, else the
+    first free 127.0.0.x (x in 2..254). ``used`` is the set of addresses already handed out."""
+    wanted = (service.get("spec") or {}).get("loadBalancerIP") or ""
+    if wanted.startswith(LB_PREFIX):
+        return wanted
+    for last in range(2, 255):
+        candidate = "%s%d" % (LB_PREFIX, last)
+        if candidate not in used:
+            return candidate
+    return None
+
+
+def lb_patches(services):
+    """(namespace, name, status patch) for each LoadBalancer Service without an ingress address."""
+    used = set()
+    for svc in services:
+        for ing in ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []:
+            if ing.get("ip"):
+                used.add(ing["ip"])
+    out = []
+    for svc in services:
+        if (svc.get("spec") or {}).get("type") != "LoadBalancer":
+            continue
+        if ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress"):
+            continue
+        address = lb_address(svc, used)
+        if address is None:
+            continue
+        used.add(address)
+        out.append((svc["metadata"]["namespace"], svc["metadata"]["name"],
+                    {"status": {"loadBalancer": {"ingress": [{"ip": address, "ipMode": "VIP"}]}}}))
+    return out
+
+
+def run_loadbalancer(state, port, poll=1.0):
+    """Poll the Services (loopback API, admin certificate) and give LoadBalancer ones a 127.0.0.x address."""
+    pki = pathlib.Path(state) / "pki"
+    ctx = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+    ctx.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
+    log("fake LoadBalancer controller watching Services on 127.0.0.1:%d" % port)
+    while True:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+        try:
+            conn.request("GET", "/api/v1/services")
+            resp = conn.getresponse()
+            body = resp.read()
+            if resp.status == 200:
+                for namespace, name, patch in lb_patches(json.loads(body).get("items") or []):
+                    conn.request("PATCH", "/api/v1/namespaces/%s/services/%s/status" % (namespace, name),
+                                 body=json.dumps(patch), headers={"Content-Type": "application/merge-patch+json"})
+                    result = conn.getresponse()
+                    result.read()
+                    log("Service %s/%s: LoadBalancer ingress %s (HTTP %d)"
+                        % (namespace, name, patch["status"]["loadBalancer"]["ingress"][0]["ip"], result.status))
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            log("fake LoadBalancer: %s" % exc)
+        finally:
+            conn.close()
+        time.sleep(poll)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -540,7 +635,12 @@ def main(argv=None):
     p_start = sub.add_parser("start", help="start the control plane and print the kubeconfig path")
     p_start.add_argument("--nodes", type=int, default=int(os.environ.get("CARTO_LOCALCLUSTER_NODES", "3")))
     p_start.add_argument("--keep-data", action="store_true", help="reuse the etcd data of a previous run")
+    p_start.add_argument("--no-loadbalancer", action="store_true",
+                         help="do not run the fake LoadBalancer controller")
     sub.add_parser("status", help="exit 0 when the control plane answers")
+    p_lb = sub.add_parser("loadbalancer", help="run the fake LoadBalancer controller in the foreground (start runs it)")
+    p_lb.add_argument("--state-dir", default=None, help="state directory of the running cluster")
+    p_lb.add_argument("--port", type=int, default=None, help="kube-apiserver port (default: from state.json)")
     p_stop = sub.add_parser("stop", help="stop the control plane")
     p_stop.add_argument("--purge", action="store_true", help="also remove etcd data, PKI and logs")
     sub.add_parser("kubeconfig", help="print the kubeconfig path")
@@ -548,7 +648,10 @@ def main(argv=None):
     if args.command == "tools":
         print(ensure_tools())
     elif args.command == "start":
-        print(start(nodes=args.nodes, fresh=not args.keep_data))
+        print(start(nodes=args.nodes, fresh=not args.keep_data, loadbalancer=False if args.no_loadbalancer else None))
+    elif args.command == "loadbalancer":
+        state = pathlib.Path(args.state_dir) if args.state_dir else state_dir()
+        run_loadbalancer(state, args.port or _read_state(state)["apiserver_port"])
     elif args.command == "status":
         running = status()
         print("running" if running else "stopped")

@@ -1,0 +1,440 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) carto.selfhosted contributors
+# Apache License 2.0 (see LICENSE)
+"""Preflight checks of a CARTO Self-Hosted install, computed from data read before anything changes.
+
+Inputs are plain data (what kubernetes.core.k8s_info / k8s_cluster_info / helm_template return)
+so every rule is unit-tested without a cluster. Entry point: :func:`preflight_checks`.
+
+Sources (../shared/docs):
+
+* Kubernetes version: the chart's own preflight fails below 1.29 and warns below 1.30
+  (carto-chart templates ``carto.validateKubeVersion`` / NOTES).
+* Resources: carto-kubernetes-install.md, "Requirements" (at least 6 CPUs and 16 GiB of memory
+  for the cluster); carto-customizations.md, "High Availability" > "Capacity planning" (the HA
+  profiles ask more replicas, and their anti-affinity rules need as many worker nodes).
+* Default StorageClass: the internal PostgreSQL / Redis of the chart keep data on
+  PersistentVolumes (carto-customizations.md, "Configure external Postgres" explains why
+  production should not use them).
+* Gateway API: carto-chart values.yaml ``gateway.enabled`` (Gateway API CRDs must be installed).
+* metrics-server: carto-customizations.md, "Autoscaling" > "Prerequisites".
+* Package files: carto-kubernetes-install.md, "Installation package" (carto-values.yaml and
+  carto-secrets.yaml are issued together for one customer).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import re
+
+from ansible_collections.carto.selfhosted.plugins.module_utils.carto_checks import (
+    FAILED, PASSED, SKIPPED, WARNING, check)
+
+try:
+    import yaml
+    HAS_YAML = True
+except ImportError:  # pragma: no cover
+    HAS_YAML = False
+
+DOC_REQUIREMENTS = "carto-kubernetes-install.md, Requirements"
+DOC_HA = "carto-customizations.md, High Availability"
+DOC_AUTOSCALING = "carto-customizations.md, Autoscaling, Prerequisites"
+DOC_EXTERNAL_DB = "carto-customizations.md, Configure external Postgres"
+DOC_PACKAGE = "carto-kubernetes-install.md, Installation package"
+DOC_CHART = "carto-chart (carto/carto 1.287.1) preflight: Kubernetes >= 1.29, 1.30 recommended"
+DOC_GATEWAY = "carto-chart values.yaml, gateway.enabled"
+
+MIN_KUBERNETES = (1, 29)
+RECOMMENDED_KUBERNETES = (1, 30)
+#: carto-kubernetes-install.md: the cluster needs at least 6 CPUs and 16 GiB of memory.
+MIN_CPU_MILLI = 6000
+MIN_MEMORY_BYTES = 16 * 1024 ** 3
+
+GATEWAY_CRDS = ("gateways.gateway.networking.k8s.io", "httproutes.gateway.networking.k8s.io",
+                "gatewayclasses.gateway.networking.k8s.io")
+
+_SUFFIX = {"Ki": 1024, "Mi": 1024 ** 2, "Gi": 1024 ** 3, "Ti": 1024 ** 4, "Pi": 1024 ** 5, "Ei": 1024 ** 6,
+           "n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
+           "P": 1e15, "E": 1e18}
+_QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|K|M|G|T|P|E)?$")
+
+
+def parse_quantity(value):
+    """A Kubernetes quantity (``500m``, ``2``, ``16Gi``, ``1e3``) as a float; ValueError when malformed."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    match = _QUANTITY.match(str(value).strip())
+    if not match:
+        raise ValueError("not a Kubernetes quantity: %r" % (value,))
+    return float(match.group(1)) * _SUFFIX[match.group(2) or ""]
+
+
+def cpu_milli(value):
+    return int(round(parse_quantity(value) * 1000))
+
+
+def human_cpu(milli):
+    return ("%g" % (milli / 1000.0)) if milli % 1000 == 0 else "%dm" % milli
+
+
+def human_memory(num):
+    return "%.1f GiB" % (num / 1024.0 ** 3)
+
+
+def parse_version(git_version):
+    match = re.match(r"^v?(\d+)\.(\d+)", str(git_version or ""))
+    if not match:
+        return None
+    return int(match.group(1)), int(match.group(2))
+
+
+def _get(values, dotted, default=None):
+    node = values or {}
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def check_kubernetes_version(git_version):
+    version = parse_version(git_version)
+    if version is None:
+        return check("kubernetes_version", SKIPPED, "the cluster version could not be read (%r)" % (git_version,))
+    if version < MIN_KUBERNETES:
+        return check("kubernetes_version", FAILED,
+                     "Kubernetes %s is older than %d.%d, the lowest version the chart installs on"
+                     % (git_version, MIN_KUBERNETES[0], MIN_KUBERNETES[1]),
+                     fix="upgrade the cluster to Kubernetes 1.30 or later", doc=DOC_CHART)
+    if version < RECOMMENDED_KUBERNETES:
+        return check("kubernetes_version", WARNING,
+                     "Kubernetes %s is supported but below the recommended %d.%d"
+                     % (git_version, RECOMMENDED_KUBERNETES[0], RECOMMENDED_KUBERNETES[1]),
+                     fix="plan an upgrade of the cluster to 1.30 or later", doc=DOC_CHART)
+    return check("kubernetes_version", PASSED, "Kubernetes %s (chart needs >= 1.29)" % git_version, doc=DOC_CHART)
+
+
+def load_manifest(manifest):
+    """The objects of a rendered manifest (multi-document YAML text or list of dicts)."""
+    if isinstance(manifest, list):
+        return [d for d in manifest if isinstance(d, dict)]
+    if not manifest:
+        return []
+    if not HAS_YAML:  # pragma: no cover
+        raise ValueError("PyYAML is required to read the rendered manifest")
+    return [d for d in yaml.safe_load_all(manifest) if isinstance(d, dict)]
+
+
+def _requests(pod_spec):
+    cpu = mem = 0
+    for container in (pod_spec.get("containers") or []):
+        req = (container.get("resources") or {}).get("requests") or {}
+        cpu += cpu_milli(req["cpu"]) if "cpu" in req else 0
+        mem += parse_quantity(req["memory"]) if "memory" in req else 0
+    # init containers run before the others: the pod needs the larger of both
+    init_cpu = init_mem = 0
+    for container in (pod_spec.get("initContainers") or []):
+        req = (container.get("resources") or {}).get("requests") or {}
+        init_cpu = max(init_cpu, cpu_milli(req["cpu"]) if "cpu" in req else 0)
+        init_mem = max(init_mem, parse_quantity(req["memory"]) if "memory" in req else 0)
+    return max(cpu, init_cpu), max(mem, init_mem)
+
+
+def _anti_affinity(pod_spec):
+    """('required'|'preferred'|None) for a pod anti-affinity on the node hostname."""
+    anti = ((pod_spec.get("affinity") or {}).get("podAntiAffinity") or {})
+    for term in anti.get("requiredDuringSchedulingIgnoredDuringExecution") or []:
+        if term.get("topologyKey") == "kubernetes.io/hostname":
+            return "required"
+    for term in anti.get("preferredDuringSchedulingIgnoredDuringExecution") or []:
+        if (term.get("podAffinityTerm") or {}).get("topologyKey") == "kubernetes.io/hostname":
+            return "preferred"
+    return None
+
+
+def workloads(manifest):
+    """Deployments and StatefulSets of a rendered manifest with replicas, requests and anti-affinity.
+
+    Replicas come from ``spec.replicas``, else from the HorizontalPodAutoscaler's minReplicas, else 1.
+    """
+    objects = load_manifest(manifest)
+    hpa_min = {}
+    hpa_max = {}
+    for obj in objects:
+        if obj.get("kind") == "HorizontalPodAutoscaler":
+            ref = (obj.get("spec") or {}).get("scaleTargetRef") or {}
+            hpa_min[(ref.get("kind"), ref.get("name"))] = int((obj.get("spec") or {}).get("minReplicas") or 1)
+            hpa_max[(ref.get("kind"), ref.get("name"))] = int((obj.get("spec") or {}).get("maxReplicas") or 1)
+    out = []
+    for obj in objects:
+        kind = obj.get("kind")
+        if kind not in ("Deployment", "StatefulSet"):
+            continue
+        name = (obj.get("metadata") or {}).get("name")
+        spec = obj.get("spec") or {}
+        pod_spec = ((spec.get("template") or {}).get("spec")) or {}
+        replicas = spec.get("replicas")
+        if replicas is None:
+            replicas = hpa_min.get((kind, name), 1)
+        cpu, mem = _requests(pod_spec)
+        out.append({
+            "kind": kind, "name": name, "replicas": int(replicas),
+            "max_replicas": hpa_max.get((kind, name), int(replicas)),
+            "cpu_milli": cpu, "memory_bytes": mem,
+            "anti_affinity": _anti_affinity(pod_spec),
+            "init_containers": [c.get("name") for c in pod_spec.get("initContainers") or []],
+            "containers": [c.get("name") for c in pod_spec.get("containers") or []],
+            "volume_claim_templates": len(spec.get("volumeClaimTemplates") or []),
+            "selector": (spec.get("selector") or {}).get("matchLabels") or {},
+        })
+    return sorted(out, key=lambda w: (w["kind"], w["name"]))
+
+
+def schedulable_nodes(nodes):
+    """Nodes that accept CARTO pods: Ready, not cordoned, no NoSchedule/NoExecute taint."""
+    out = []
+    for node in nodes or []:
+        spec = node.get("spec") or {}
+        if spec.get("unschedulable"):
+            continue
+        if any(t.get("effect") in ("NoSchedule", "NoExecute") for t in spec.get("taints") or []):
+            continue
+        ready = [c for c in (node.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"]
+        if not ready or ready[0].get("status") != "True":
+            continue
+        out.append(node)
+    return out
+
+
+def check_resources(nodes, loads, min_cpu_milli=MIN_CPU_MILLI, min_memory_bytes=MIN_MEMORY_BYTES):
+    """Allocatable CPU/memory of the schedulable nodes against the requests of the profile."""
+    usable = schedulable_nodes(nodes)
+    if nodes is None:
+        return [check("cluster_resources", SKIPPED, "the nodes could not be read"),
+                check("node_count", SKIPPED, "the nodes could not be read")]
+    cpu = mem = 0
+    for node in usable:
+        alloc = (node.get("status") or {}).get("allocatable") or {}
+        cpu += cpu_milli(alloc.get("cpu", 0))
+        mem += parse_quantity(alloc.get("memory", 0))
+    need_cpu = sum(w["cpu_milli"] * w["replicas"] for w in loads)
+    need_mem = sum(w["memory_bytes"] * w["replicas"] for w in loads)
+    want_cpu = max(need_cpu, min_cpu_milli)
+    want_mem = max(need_mem, min_memory_bytes)
+    detail = ("%d schedulable node(s) offer %s CPU and %s; the release requests %s CPU and %s "
+              "(%d replicas), the chart asks at least %s CPU and %s"
+              % (len(usable), human_cpu(cpu), human_memory(mem), human_cpu(need_cpu), human_memory(need_mem),
+                 sum(w["replicas"] for w in loads), human_cpu(min_cpu_milli), human_memory(min_memory_bytes)))
+    short = []
+    if cpu < want_cpu:
+        short.append("CPU short by %s" % human_cpu(want_cpu - cpu))
+    if mem < want_mem:
+        short.append("memory short by %s" % human_memory(want_mem - mem))
+    checks = []
+    if short:
+        checks.append(check("cluster_resources", FAILED, "%s: %s" % (detail, ", ".join(short)),
+                            fix="add nodes or bigger nodes, or pick a smaller profile (fewer replicas)",
+                            doc="%s; %s" % (DOC_REQUIREMENTS, DOC_HA)))
+    else:
+        checks.append(check("cluster_resources", PASSED, detail, doc=DOC_REQUIREMENTS))
+
+    hard = [w for w in loads if w["anti_affinity"] == "required" and w["replicas"] > len(usable)]
+    soft = [w for w in loads if w["anti_affinity"] == "preferred" and w["replicas"] > len(usable)]
+    hard_scale = [w for w in loads if w["anti_affinity"] == "required" and w["max_replicas"] > len(usable)
+                  and w not in hard]
+    spread = max([w["replicas"] for w in loads if w["anti_affinity"]] or [0])
+    if hard:
+        checks.append(check(
+            "node_count", FAILED,
+            "%d schedulable node(s), but the required pod anti-affinity of %s needs one node per replica"
+            % (len(usable), ", ".join("%s %s (%d replicas)" % (w["kind"], w["name"], w["replicas"]) for w in hard)),
+            fix="add worker nodes (one per replica, ideally in different zones) or lower the replicas", doc=DOC_HA))
+    elif soft or hard_scale:
+        checks.append(check(
+            "node_count", WARNING,
+            "%d schedulable node(s): %s will share nodes, so a node failure stops more than one replica"
+            % (len(usable), ", ".join("%s (%d replicas)" % (w["name"], max(w["replicas"], w["max_replicas"]))
+                                      for w in soft + hard_scale)),
+            fix="add worker nodes for high availability", doc=DOC_HA))
+    elif spread:
+        checks.append(check("node_count", PASSED, "%d schedulable node(s) for anti-affinity spreading up to %d "
+                            "replicas per component" % (len(usable), spread), doc=DOC_HA))
+    else:
+        checks.append(check("node_count", PASSED if usable else FAILED,
+                            "%d schedulable node(s); no anti-affinity rule in the profile" % len(usable),
+                            fix=None if usable else "make at least one node schedulable (Ready, not cordoned)"))
+    return checks
+
+
+def internal_databases(values):
+    out = []
+    if _get(values, "internalPostgresql.enabled", True):
+        out.append("internalPostgresql")
+    if _get(values, "internalRedis.enabled", True):
+        out.append("internalRedis")
+    return out
+
+
+def check_storage_class(values, storage_classes):
+    enabled = internal_databases(values)
+    if not enabled:
+        return check("default_storageclass", SKIPPED, "no internal database enabled (external PostgreSQL and Redis)")
+    explicit = _get(values, "global.storageClass") or ""
+    if storage_classes is None:
+        return check("default_storageclass", SKIPPED, "the StorageClasses could not be read")
+    names = [(s.get("metadata") or {}).get("name") for s in storage_classes]
+    if explicit:
+        if explicit in names:
+            return check("default_storageclass", PASSED, "global.storageClass %s exists" % explicit)
+        return check("default_storageclass", FAILED,
+                     "global.storageClass is %s, but the cluster has no such StorageClass (has: %s)"
+                     % (explicit, ", ".join(names) or "none"),
+                     fix="create the StorageClass or set global.storageClass to one of the cluster's")
+    default = [(s.get("metadata") or {}).get("name") for s in storage_classes
+               if ((s.get("metadata") or {}).get("annotations") or {}).get(
+                   "storageclass.kubernetes.io/is-default-class") == "true"]
+    if default:
+        return check("default_storageclass", PASSED, "default StorageClass %s for %s"
+                     % (", ".join(default), ", ".join(enabled)))
+    return check("default_storageclass", FAILED,
+                 "%s enabled, but the cluster has no default StorageClass (StorageClasses: %s): their "
+                 "PersistentVolumeClaims stay Pending" % (", ".join(enabled), ", ".join(names) or "none"),
+                 fix="annotate a StorageClass with storageclass.kubernetes.io/is-default-class=true, set "
+                     "global.storageClass, or use an external PostgreSQL and Redis (carto_external_postgresql, "
+                     "carto_external_redis)", doc=DOC_EXTERNAL_DB)
+
+
+def check_gateway_crds(values, crd_names):
+    if not _get(values, "gateway.enabled", False):
+        return check("gateway_api_crds", SKIPPED, "gateway.enabled is false")
+    if crd_names is None:
+        return check("gateway_api_crds", SKIPPED, "the CustomResourceDefinitions could not be read")
+    missing = [c for c in GATEWAY_CRDS if c not in set(crd_names)]
+    if missing:
+        return check("gateway_api_crds", FAILED, "gateway.enabled is true but the Gateway API CRDs %s are missing"
+                     % ", ".join(missing),
+                     fix="install the Gateway API CRDs (https://gateway-api.sigs.k8s.io/guides/#installing-gateway-api) "
+                         "or set gateway.enabled: false", doc=DOC_GATEWAY)
+    return check("gateway_api_crds", PASSED, "Gateway API CRDs present", doc=DOC_GATEWAY)
+
+
+def check_metrics_server(autoscaling, apiservice, answered, error=None):
+    if not autoscaling:
+        return check("metrics_server", SKIPPED, "autoscaling is not enabled")
+    available = any(c.get("type") == "Available" and c.get("status") == "True"
+                    for c in ((apiservice or {}).get("status") or {}).get("conditions") or [])
+    if apiservice and available and answered:
+        return check("metrics_server", PASSED, "metrics-server APIService Available and serving pod metrics",
+                     doc=DOC_AUTOSCALING)
+    return check("metrics_server", FAILED,
+                 "autoscaling is enabled but metrics-server is not serving metrics (APIService %s; pod metrics: %s)"
+                 % ("missing" if not apiservice else ("Available" if available else "not Available"),
+                    "answer" if answered else (error or "no answer")),
+                 fix="deploy metrics-server (https://github.com/kubernetes-sigs/metrics-server#installation) or "
+                     "disable autoscaling", doc=DOC_AUTOSCALING)
+
+
+def _load_yaml_file(path):
+    with open(path) as handle:
+        return yaml.safe_load(handle)
+
+
+def _sa_project(secrets):
+    raw = _get(secrets, "cartoSecrets.defaultGoogleServiceAccount.value")
+    if not raw:
+        return None
+    try:
+        return json.loads(raw).get("project_id")
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def check_package(values_file, secrets_file):
+    """Both package files present, parseable YAML mappings, and issued for the same customer.
+
+    Never puts secret content in a message: only key names, paths and the project id.
+    """
+    problems = []
+    loaded = {}
+    for label, path, key in (("carto_package_values_file", values_file, "cartoConfigValues"),
+                             ("carto_package_secrets_file", secrets_file, "cartoSecrets")):
+        if not path:
+            problems.append("%s is not set" % label)
+            continue
+        if not os.path.isfile(path):
+            problems.append("%s %s does not exist" % (label, path))
+            continue
+        try:
+            data = _load_yaml_file(path)
+        except (OSError, yaml.YAMLError) as exc:
+            mark = getattr(exc, "problem_mark", None)
+            problems.append("%s %s is not valid YAML%s" % (label, path, " (line %d)" % (mark.line + 1) if mark else ""))
+            continue
+        if not isinstance(data, dict) or not isinstance(data.get(key), dict):
+            problems.append("%s %s has no %s section: is it the right file of the CARTO package?" % (label, path, key))
+            continue
+        loaded[label] = data
+    if problems:
+        return check("package_files", FAILED, "; ".join(problems),
+                     fix="download carto-values.yaml and carto-secrets.yaml of the installation package from the "
+                         "CARTO Self-Hosted portal and set carto_package_values_file / carto_package_secrets_file",
+                     doc=DOC_PACKAGE)
+    values = loaded["carto_package_values_file"]
+    tenant = _get(values, "cartoConfigValues.selfHostedTenantId")
+    project = _get(values, "cartoConfigValues.selfHostedGcpProjectId")
+    sa_project = _sa_project(loaded["carto_package_secrets_file"])
+    if project and sa_project and project != sa_project:
+        return check("package_files", FAILED,
+                     "the package files are for different customers: carto-values.yaml has selfHostedGcpProjectId "
+                     "%s, the service account of carto-secrets.yaml belongs to project %s" % (project, sa_project),
+                     fix="use carto-values.yaml and carto-secrets.yaml from the same installation package",
+                     doc=DOC_PACKAGE)
+    if not sa_project:
+        return check("package_files", WARNING, "package files parsed (tenant %s); the customer of carto-secrets.yaml "
+                     "could not be compared (no service account project id)" % (tenant or "?"), doc=DOC_PACKAGE)
+    return check("package_files", PASSED, "package files parsed, both for tenant %s (project %s), version %s"
+                 % (tenant or "?", project, _get(values, "cartoConfigValues.customerPackageVersion", "?")),
+                 doc=DOC_PACKAGE)
+
+
+def preflight_checks(data):
+    """All preflight checks at once. ``data`` keys (all optional; a missing input makes its check skipped):
+
+    kubernetes_version (str), nodes (list), manifest (str or list), values (dict), storage_classes (list),
+    crd_names (list), autoscaling (bool), metrics_apiservice (dict), metrics_answered (bool),
+    metrics_error (str), package_values_file, package_secrets_file (str), min_cpu (quantity),
+    min_memory (quantity), render_error (str).
+    """
+    data = data or {}
+    values = data.get("values") or {}
+    checks = []
+    if data.get("package_values_file") is not None or data.get("package_secrets_file") is not None:
+        checks.append(check_package(data.get("package_values_file"), data.get("package_secrets_file")))
+    else:
+        checks.append(check("package_files", SKIPPED, "no package file given"))
+    checks.append(check_kubernetes_version(data.get("kubernetes_version")))
+    if data.get("render_error"):
+        checks.append(check("chart_render", FAILED, "helm template failed: %s" % data["render_error"],
+                            fix="correct the values named in the error"))
+        checks.append(check("cluster_resources", SKIPPED, "the chart could not be rendered"))
+        checks.append(check("node_count", SKIPPED, "the chart could not be rendered"))
+    elif data.get("manifest") is None:
+        checks.append(check("cluster_resources", SKIPPED, "no rendered manifest to size the release"))
+        checks.append(check("node_count", SKIPPED, "no rendered manifest to size the release"))
+    else:
+        loads = workloads(data["manifest"])
+        checks.extend(check_resources(
+            data.get("nodes"), loads,
+            min_cpu_milli=cpu_milli(data.get("min_cpu") or "6"),
+            min_memory_bytes=parse_quantity(data.get("min_memory") or "16Gi")))
+    checks.append(check_storage_class(values, data.get("storage_classes")))
+    checks.append(check_gateway_crds(values, data.get("crd_names")))
+    checks.append(check_metrics_server(bool(data.get("autoscaling")), data.get("metrics_apiservice"),
+                                       bool(data.get("metrics_answered")), data.get("metrics_error")))
+    return checks
