@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Benchmark: playbooks/install.yml next to the manual steps of CARTO's install guide.
+
+On a private local control plane (tools/localcluster, loopback only) it times, in one run:
+
+  (a) a fresh install      playbook (namespace bench-play)  vs  kubectl create namespace + kubectl create
+                           secret ... + helm upgrade --install ... -f carto-values.yaml -f carto-secrets.yaml
+                           -f customizations.yaml --wait (namespace bench-manual)
+  (b) a no-op re-run       playbook again (must report changed=0 and run no Helm upgrade) vs the same helm command
+  (c) a values change      playbook with one more value vs helm upgrade with one more -f file
+
+The manual steps use the very customizations.yaml and Secrets the playbook produced, so both deploy the same
+values (../shared/docs/carto-kubernetes-install.md "External database" / "Install CARTO").
+
+Usage (from the repository root, after `eval "$(python3 tools/dev.py env)"`):
+    python benchmarks/deploy_benchmark.py [--results benchmarks/RESULTS.md]
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import base64
+import json
+import os
+import pathlib
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools" / "localcluster"))
+sys.path.insert(0, str(REPO / "tests" / "tools"))
+
+RECAP = re.compile(r"ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
+COMMAND = "python benchmarks/deploy_benchmark.py --results benchmarks/RESULTS.md"
+
+
+def run(argv, env, **kwargs):
+    start = time.monotonic()
+    proc = subprocess.run(argv, env=env, cwd=str(REPO), capture_output=True, text=True, **kwargs)
+    elapsed = time.monotonic() - start
+    if proc.returncode:
+        raise SystemExit("command failed (%s): %s\n%s%s" % (proc.returncode, " ".join(argv), proc.stdout[-3000:],
+                                                           proc.stderr[-3000:]))
+    return proc, elapsed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--results", help="write the Markdown results to this file")
+    args = parser.parse_args()
+
+    state = tempfile.mkdtemp(prefix="carto-bench-")
+    os.environ["CARTO_LOCALCLUSTER_DIR"] = state
+    import cluster as localcluster  # noqa: E402  (reads CARTO_LOCALCLUSTER_DIR)
+    import make_package  # noqa: E402
+
+    tools = localcluster.ensure_tools()
+    kubeconfig = str(localcluster.start(nodes=3))
+    try:
+        env = dict(os.environ)
+        env.update({"PATH": os.pathsep.join([str(tools), str(pathlib.Path(sys.executable).parent), env["PATH"]]),
+                    "KUBECONFIG": kubeconfig, "CARTO_LOCAL_KUBECONFIG": kubeconfig, "CARTO_REPO_DIR": str(REPO),
+                    "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+                    "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".ansible" / "collections"), "ANSIBLE_NOCOLOR": "1"})
+        work = pathlib.Path(state) / "bench"
+        pkg = work / "package"
+        make_package.make_package(str(pkg))
+        helm = [str(tools / "helm")]
+        kubectl = [str(tools / "kubectl")]
+        chart = str(REPO / "tests" / "charts" / "carto")
+        play_ns, manual_ns = "bench-play", "bench-manual"
+        base = {"carto_namespace": play_ns, "carto_package_values_file": str(pkg / "carto-values.yaml"),
+                "carto_package_secrets_file": str(pkg / "carto-secrets.yaml"), "carto_output_dir": str(work / "out"),
+                "carto_external_redis": {"host": "redis.example.internal", "password": "bench-redis-password"}}
+        change = {"mapsApi": {"podAnnotations": {"example.com/bench": "changed"}}}
+
+        def playbook(extra):
+            proc, elapsed = run([str(pathlib.Path(sys.executable).parent / "ansible-playbook"),
+                                 "playbooks/install.yml", "-i", "inventories/local", "-e", json.dumps(extra)], env)
+            recap = RECAP.findall(proc.stdout)[-1]
+            return elapsed, int(recap[1])
+
+        def revisions(namespace):
+            proc, _ = run(helm + ["history", "carto", "-n", namespace, "-o", "json"], env)
+            return len(json.loads(proc.stdout))
+
+        results = {}
+        # (a) fresh install
+        results["a_play"], _ = playbook(base)
+        customizations = work / "out" / "customizations.yaml"
+        secrets = json.loads(run(kubectl + ["get", "secrets", "-n", play_ns, "-l",
+                                            "app.kubernetes.io/managed-by=carto.selfhosted", "-o", "json"], env)[0].stdout)
+        manual_upgrade = helm + ["upgrade", "--install", "carto", chart, "-n", manual_ns,
+                                 "-f", str(pkg / "carto-values.yaml"), "-f", str(pkg / "carto-secrets.yaml"),
+                                 "-f", str(customizations), "--wait", "--timeout", "600s"]
+        start = time.monotonic()
+        run(kubectl + ["create", "namespace", manual_ns], env)
+        for item in secrets["items"]:
+            argv = kubectl + ["create", "secret", "generic", item["metadata"]["name"], "-n", manual_ns,
+                              "--type", item.get("type", "Opaque")]
+            for key, value in sorted((item.get("data") or {}).items()):
+                argv.append("--from-literal=%s=%s" % (key, base64.b64decode(value).decode()))
+            run(argv, env)
+        run(manual_upgrade, env)
+        results["a_manual"] = time.monotonic() - start
+
+        # (b) no-op re-run
+        before = revisions(play_ns)
+        results["b_play"], results["b_changed"] = playbook(base)
+        results["b_upgrades"] = revisions(play_ns) - before
+        results["b_manual"] = run(manual_upgrade, env)[1]
+
+        # (c) values change
+        results["c_play"], _ = playbook(dict(base, carto_values_overrides=change))
+        override = work / "change.yaml"
+        override.write_text(json.dumps(change))
+        results["c_manual"] = run(manual_upgrade + ["-f", str(override)], env)[1]
+    finally:
+        localcluster.stop(purge=True)
+
+    rows = [("(a) fresh install", results["a_play"], results["a_manual"], "<= 2.0x the manual steps"),
+            ("(b) no-op re-run", results["b_play"], results["b_manual"], "<= 15 s, no Helm upgrade"),
+            ("(c) values-change upgrade", results["c_play"], results["c_manual"], "-")]
+    lines = ["| step | playbook (s) | manual steps (s) | ratio | target |", "| --- | ---: | ---: | ---: | --- |"]
+    for name, play, manual, target in rows:
+        lines.append("| %s | %.1f | %.1f | %.2fx | %s |" % (name, play, manual, play / manual, target))
+    verdict = [
+        "fresh install ratio %.2fx: %s" % (results["a_play"] / results["a_manual"],
+                                            "met" if results["a_play"] <= 2 * results["a_manual"] else "NOT met"),
+        "no-op re-run %.1f s, changed=%d, Helm upgrades run: %d: %s" % (
+            results["b_play"], results["b_changed"], results["b_upgrades"],
+            "met" if results["b_play"] <= 15 and results["b_upgrades"] == 0 and results["b_changed"] == 0
+            else "NOT met"),
+    ]
+    text = "\n".join(lines + [""] + ["- " + v for v in verdict])
+    print(text)
+    if args.results:
+        header = [
+            "# Deploy benchmark",
+            "",
+            "Produced by `%s` on %s (%s, %d CPUs, load average %s at the end), local control plane "
+            "(tools/localcluster, kwok nodes) and the offline test chart. The playbook times cover the whole "
+            "`playbooks/install.yml` (values, prerequisites, Secrets, deploy, verify); the manual steps are "
+            "CARTO's guide: `kubectl create namespace`, `kubectl create secret generic ...` and `helm upgrade "
+            "--install ... -f carto-values.yaml -f carto-secrets.yaml -f customizations.yaml --wait`." % (
+                COMMAND, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), platform.platform(),
+                os.cpu_count() or 0, " ".join("%.2f" % v for v in os.getloadavg())),
+            "",
+        ]
+        pathlib.Path(args.results).write_text("\n".join(header) + "\n" + text + "\n")
+
+
+if __name__ == "__main__":
+    main()

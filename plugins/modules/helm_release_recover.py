@@ -1,0 +1,284 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2025, carto.selfhosted maintainers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: helm_release_recover
+short_description: Recover a Helm release stuck in pending-install, pending-upgrade or pending-rollback
+version_added: 0.2.0
+author:
+  - carto.selfhosted maintainers (@carto-selfhosted)
+description:
+  - "Reads the release's status and history (C(helm history -o json)) before an upgrade. A release whose last revision
+    is C(pending-install), C(pending-upgrade) or C(pending-rollback) makes every later C(helm upgrade) fail with
+    C(another operation (install/upgrade/rollback) is in progress). CARTO's fix is C(helm history) then C(helm rollback
+    <release> <last deployed revision>) (C(../shared/docs/carto-customizations.md) I(Helm upgrade fails: another
+    operation (install/upgrade/rollback) is in progress)); this module automates it."
+  - "The pending revision is B(abandoned) when it is older than I(pending_timeout) seconds (its C(updated) time, the
+    time Helm wrote the pending revision), or when I(orphaned_since) is given and the revision was written at or
+    after it (M(carto.selfhosted.helm_release_lock) returns that time in C(took_over.acquire_time) when it takes over
+    the lock of a killed run)."
+  - "Abandoned: C(helm rollback <release> <revision> --wait) to the last C(deployed) revision, else the last
+    C(superseded) one. A first install that never succeeded (no such revision) is removed with C(helm uninstall
+    --keep-history) so that the next C(helm upgrade --install) installs it again. Recovery never deletes the release
+    history (rollback adds a revision; the uninstall keeps the history) nor data (PersistentVolumeClaims and Secrets
+    not created by the chart are untouched by Helm)."
+  - Not abandoned (an operation may still be in progress, started by another run or operator) - it is not disturbed;
+    the module polls the history every I(poll_interval) seconds for up to I(wait_timeout) seconds until the
+    operation finishes (or becomes abandoned), then fails.
+  - Releases in any other state (absent, C(deployed), C(failed), C(superseded), C(uninstalled)) are left alone
+    (C(helm upgrade --install) handles them).
+  - With I(lock_holder) the release lock is renewed while the module waits or rolls back.
+  - In check mode it reports what it would do without doing it.
+extends_documentation_fragment:
+  - kubernetes.core.helm_common_options
+requirements:
+  - helm >= 3.7 (C(uninstall --wait))
+  - kubernetes (Python client), when I(lock_holder) is set
+options:
+  release_name:
+    description: Release name.
+    type: str
+    required: true
+    aliases: [name]
+  release_namespace:
+    description: Release namespace.
+    type: str
+    required: true
+    aliases: [namespace]
+  pending_timeout:
+    description: Age in seconds after which a pending-* revision is considered abandoned.
+    type: int
+    default: 900
+  orphaned_since:
+    description:
+      - RFC 3339 time. A pending-* revision written at or after it was started by a run whose lock expired without
+        being released, and is abandoned whatever its age.
+    type: str
+  wait_timeout:
+    description: How long to wait, in seconds, for an operation still in progress before failing.
+    type: int
+    default: 600
+  poll_interval:
+    description: Seconds between two reads of the history while waiting.
+    type: int
+    default: 5
+  wait:
+    description: Pass C(--wait) to C(helm rollback) / C(helm uninstall).
+    type: bool
+    default: true
+  timeout:
+    description: C(--timeout) of C(helm rollback) / C(helm uninstall), in seconds.
+    type: int
+    default: 600
+  history_max:
+    description: C(--history-max) of C(helm rollback) (revisions kept).
+    type: int
+    default: 10
+  lock_name:
+    description: Lease to renew (defaults to C(<release_name>-carto-selfhosted-lock)).
+    type: str
+  lock_holder:
+    description: Holder identity of the release lock taken by M(carto.selfhosted.helm_release_lock); renewed while waiting.
+    type: str
+  lock_duration:
+    description: C(leaseDurationSeconds) written when renewing the lock, in seconds.
+    type: int
+    default: 60
+notes:
+  - "Failure messages: C(Release <name> in namespace <ns>: revision <n> has been pending-upgrade for <n> s: another
+    operation (install/upgrade/rollback) may still be in progress ... waited <n> s ...) (lower I(pending_timeout)
+    only if you are sure nothing runs), C(Recovery of release <name> ... failed: helm rollback ...: <stderr>),
+    C(helm history <name> -n <ns> failed: <stderr>)."
+seealso:
+  - module: carto.selfhosted.helm_release_lock
+  - module: carto.selfhosted.helm_release_upgrade
+"""
+
+EXAMPLES = r"""
+- name: Recover the release if a killed run left it pending
+  carto.selfhosted.helm_release_recover:
+    release_name: carto
+    release_namespace: carto
+    pending_timeout: 900
+    orphaned_since: "{{ lock.took_over.acquire_time | default(omit) }}"
+    lock_holder: "{{ lock.holder }}"
+  register: recovery
+"""
+
+RETURN = r"""
+found:
+  description: What was found before recovery.
+  returned: always
+  type: dict
+  contains:
+    state:
+      description: Status of the last revision (C(absent) when the release does not exist).
+      type: str
+      sample: pending-upgrade
+    revision:
+      description: Last revision number (null when absent).
+      type: int
+    age:
+      description: Seconds since the last revision was written.
+      type: float
+    updated:
+      description: When the last revision was written (RFC 3339).
+      type: str
+    chart:
+      description: Chart of the last revision (NAME-VERSION).
+      type: str
+    stale_reason:
+      description: Why a pending revision was considered abandoned.
+      type: str
+action:
+  description: C(none), C(rollback), C(reinstall) (uninstall keeping history; the upgrade installs again).
+  returned: always
+  type: str
+target_revision:
+  description: Revision rolled back to (action rollback), else null.
+  returned: always
+  type: int
+waited:
+  description: Seconds waited for an operation in progress.
+  returned: always
+  type: float
+report:
+  description: One sentence saying what was found and done.
+  returned: always
+  type: str
+  sample: "revision 3 was left pending-upgrade (it is 950 s old, more than the 900 s pending timeout); rolled back to revision 2"
+history:
+  description: C(helm history -o json) entries after recovery (oldest first).
+  returned: always
+  type: list
+  elements: dict
+commands:
+  description: helm commands run.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import time  # noqa: E402
+
+from ansible.module_utils.basic import missing_required_lib  # noqa: E402
+from ansible_collections.kubernetes.core.plugins.module_utils.helm import AnsibleHelmModule, HAS_YAML  # noqa: E402
+from ansible_collections.kubernetes.core.plugins.module_utils.helm_args_common import (  # noqa: E402
+    HELM_AUTH_ARG_SPEC,
+    HELM_AUTH_MUTUALLY_EXCLUSIVE,
+)
+from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import (  # noqa: E402
+    LOCK_ARG_SPEC,
+    HelmRelease,
+    LockLost,
+    lock_from_params,
+    plan_recovery,
+    utcnow,
+)
+
+
+def main():
+    spec = dict(HELM_AUTH_ARG_SPEC)
+    spec.update(LOCK_ARG_SPEC)
+    spec.update(
+        release_name=dict(type="str", required=True, aliases=["name"]),
+        release_namespace=dict(type="str", required=True, aliases=["namespace"]),
+        pending_timeout=dict(type="int", default=900),
+        orphaned_since=dict(type="str"),
+        wait_timeout=dict(type="int", default=600),
+        poll_interval=dict(type="int", default=5),
+        wait=dict(type="bool", default=True),
+        timeout=dict(type="int", default=600),
+        history_max=dict(type="int", default=10),
+    )
+    module = AnsibleHelmModule(argument_spec=spec, mutually_exclusive=HELM_AUTH_MUTUALLY_EXCLUSIVE,
+                               supports_check_mode=True)
+    if not HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"))
+    params = module.params
+    name, namespace = params["release_name"], params["release_namespace"]
+    helm = HelmRelease(module, name, namespace)
+    lock = lock_from_params(params) if not module.check_mode else None
+    warnings = []
+
+    def renew():
+        if lock is not None:
+            try:
+                lock.renew()
+            except LockLost as exc:
+                warnings.append(str(exc))
+
+    start = time.monotonic()
+    history = helm.history()
+    plan = plan_recovery(history, utcnow(), params["pending_timeout"], params["orphaned_since"])
+    first = dict(plan)
+    while plan["action"] == "wait" and not module.check_mode:
+        waited = time.monotonic() - start
+        if waited >= params["wait_timeout"]:
+            module.fail_json(
+                msg=("Release %s in namespace %s: %s. Waited %d s (wait_timeout) for it to finish. Nothing was changed. "
+                     "If no helm operation is running on this release any more, it is recovered automatically once "
+                     "the revision is older than pending_timeout (%d s, deploy_pending_timeout): lower it or re-run "
+                     "later." % (name, namespace, plan["reason"], waited, params["pending_timeout"])),
+                found=_found(first), action="wait", waited=round(waited, 1), history=history,
+                commands=helm.commands, target_revision=None, report=plan["reason"])
+        time.sleep(params["poll_interval"])
+        renew()
+        history = helm.history()
+        plan = plan_recovery(history, utcnow(), params["pending_timeout"], params["orphaned_since"])
+    waited = round(time.monotonic() - start, 1)
+
+    result = dict(changed=False, found=_found(first), action=plan["action"], target_revision=plan.get("target"),
+                  waited=waited, history=history, commands=helm.commands, report=plan["reason"])
+    if first["action"] == "wait" and plan["action"] == "none":
+        result["report"] = "%s; it finished (now %s) after %s s" % (first["reason"], plan["state"], waited)
+    if plan["action"] in ("none", "wait"):
+        result["action"] = "none" if plan["action"] == "none" else "wait"
+        _warn(module, warnings)
+        module.exit_json(**result)
+
+    result["changed"] = True
+    if module.check_mode:
+        result["report"] = "would recover: " + plan["reason"]
+        _warn(module, warnings)
+        module.exit_json(**result)
+
+    renew()
+    if plan["action"] == "rollback":
+        rc, out, err = helm.rollback(plan["target"], params["wait"], params["timeout"], params["history_max"])
+        what = "helm rollback %s %s" % (name, plan["target"])
+    else:
+        rc, out, err = helm.uninstall_keep_history(params["wait"], params["timeout"])
+        what = "helm uninstall %s --keep-history" % name
+    renew()
+    result["history"] = helm.history()
+    result["commands"] = helm.commands
+    if rc != 0:
+        module.fail_json(msg="Recovery of release %s in namespace %s failed: %s (%s): %s" % (
+            name, namespace, what, plan["reason"], (err or out).strip()), stderr=err, **result)
+    result["report"] = plan["reason"].replace("; rolling back to", "; rolled back to").replace(
+        "; uninstalling it (history kept) so that it is installed again",
+        "; uninstalled it (history kept) to install it again")
+    _warn(module, warnings)
+    module.exit_json(**result)
+
+
+def _found(plan):
+    return {key: plan.get(key) for key in ("state", "revision", "age", "updated", "chart", "stale_reason")}
+
+
+def _warn(module, warnings):
+    for warning in warnings:
+        module.warn(warning)
+
+
+if __name__ == "__main__":
+    main()
