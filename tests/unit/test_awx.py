@@ -352,9 +352,19 @@ def test_injected_kubeconfig_reaches_the_cluster_modules(rendered, tmp_path):
     assert failed.returncode != 0
 
 
-@pytest.mark.xfail(strict=True, reason="playbooks do not call ansible.builtin.set_stats yet; AWX shows no report "
-                                       "(reported to the lead; remove this mark when they do)")
+def _publishes_stats(playbook):
+    """The playbook, or a role task file it imports, calls ansible.builtin.set_stats."""
+    text = playbook.read_text(encoding="utf-8")
+    if "ansible.builtin.set_stats" in text:
+        return True
+    for role in re.findall(r"name: carto\.selfhosted\.(\w+)", text):
+        for tasks in (ROOT / "roles" / role / "tasks").glob("*.yml"):
+            if "ansible.builtin.set_stats" in tasks.read_text(encoding="utf-8"):
+                return True
+    return False
+
+
 @pytest.mark.parametrize("kind", EXPECTED_TEMPLATES)
 def test_playbooks_return_their_report_through_set_stats(rendered, kind):
     playbook = ROOT / _job_template(rendered, kind)["playbook"]
-    assert playbook.is_file() and "ansible.builtin.set_stats" in playbook.read_text(encoding="utf-8")
+    assert playbook.is_file() and _publishes_stats(playbook)
