@@ -154,8 +154,8 @@ def endpoint_checks(connect, domain, path="/", timeout=10.0, trust=None, trust_s
                             "and is valid (%s)" % (len(result["chain_der"]), domain, leaf_text), doc=DOC_CHAIN))
     slow = result["elapsed_seconds"] > float(slow_seconds)
     checks.append(check("endpoint_response_time", WARNING if slow else PASSED,
-                        "response in %.3f s (TLS handshake %.3f s)" % (result["elapsed_seconds"],
-                                                                      result["handshake_seconds"]),
+                        "response in %.3f s (TLS handshake %.3f s)"
+                        % (result["elapsed_seconds"], result["handshake_seconds"]),
                         fix="check the router and http-cache load" if slow else None))
     return checks, details
 

@@ -44,6 +44,7 @@ from ansible_collections.carto.selfhosted.plugins.module_utils import k8s_status
 PENDING_STATES = ("pending-install", "pending-upgrade", "pending-rollback")
 GOOD_STATES = ("deployed", "superseded")
 LOCK_SUFFIX = "-carto-selfhosted-lock"
+PENDING_TIMEOUT = 900  # seconds, default of helm_release_recover's pending_timeout
 MANAGED_BY = "carto.selfhosted"
 DOC_STUCK = ('../shared/docs/carto-customizations.md "Helm upgrade fails: another operation '
              '(install/upgrade/rollback) is in progress"')
@@ -127,7 +128,10 @@ def plan_recovery(history, now, pending_timeout, orphaned_since=None):
     lock whose holder stopped renewing it: that run died) and the revision was written at or after it.
     Stale: roll back to the last deployed, else last superseded revision; when there is none (a first
     install that never succeeded) uninstall it keeping the history and install again. Not stale: wait.
+    ``pending_timeout`` None (an explicit null option) means the default, ``PENDING_TIMEOUT``.
     """
+    if pending_timeout is None:
+        pending_timeout = PENDING_TIMEOUT
     hist = normalise_history(history)
     if not hist:
         return {"state": "absent", "revision": None, "age": None, "action": "none", "target": None,
@@ -144,8 +148,10 @@ def plan_recovery(history, now, pending_timeout, orphaned_since=None):
     if orphaned is not None and updated is not None and updated >= orphaned:
         plan["stale_reason"] = ("it was started by a carto.selfhosted run whose release lock expired without "
                                 "being released (that run was killed)")
-    elif age is not None and age >= pending_timeout:
-        plan["stale_reason"] = "it is %d s old, more than the %d s pending timeout" % (age, pending_timeout)
+    elif age is not None:
+        # the age is unknown (no updated time) -> only an orphaned lock makes the revision stale
+        if age >= pending_timeout:
+            plan["stale_reason"] = "it is %d s old, more than the %d s pending timeout" % (age, pending_timeout)
     if not plan["stale_reason"]:
         plan["action"] = "wait"
         plan["reason"] = ("revision %s has been %s for %s s: another operation (install/upgrade/rollback) may still "
@@ -224,8 +230,8 @@ def secret_change_paths(before, after):
     """Dotted key paths of secret leaves whose value differs (their values are never returned)."""
     from ansible_collections.carto.selfhosted.plugins.module_utils.carto_values import _iter_secret_leaves
 
-    old = {path: value for path, value in _iter_secret_leaves(before or {})}
-    new = {path: value for path, value in _iter_secret_leaves(after or {})}
+    old = dict(_iter_secret_leaves(before or {}))
+    new = dict(_iter_secret_leaves(after or {}))
     return sorted(".".join(str(p) for p in path) for path in set(old) | set(new) if old.get(path) != new.get(path))
 
 
@@ -248,6 +254,13 @@ def lease_state(lease, now):
     expires_in = (renew + datetime.timedelta(seconds=duration) - now).total_seconds() if renew else -1.0
     return {"held": bool(holder) and expires_in > 0, "holder": holder, "expires_in": expires_in,
             "acquire_time": spec.get("acquireTime"), "renew_time": spec.get("renewTime"), "duration": duration}
+
+
+def _expired_for(expires_in):
+    """Seconds since a Lease expired (``expires_in`` of lease_state; None, no Lease, counts as 0)."""
+    if expires_in is None:
+        return 0.0
+    return max(0.0, -expires_in)
 
 
 def lease_body(name, namespace, holder, duration, now, release_name, acquire_time=None, resource_version=None,
@@ -354,7 +367,8 @@ class LeaseLock(object):
                 if state["holder"]:
                     # Expired without being released: its holder stopped (killed, crashed).
                     self.took_over = {"holder": state["holder"], "acquire_time": state["acquire_time"],
-                                      "renew_time": state["renew_time"], "expired_for": -state["expires_in"]}
+                                      "renew_time": state["renew_time"],
+                                      "expired_for": _expired_for(state["expires_in"])}
                 self._replace(current, now, transitions=int((current.get("spec") or {}).get("leaseTransitions")
                                                             or 0) + 1)
         except ApiException as exc:

@@ -13,7 +13,7 @@ module: carto_endpoint_check
 short_description: HTTPS check of the CARTO router through a port-forward or the load balancer
 version_added: 0.2.0
 author:
-  - carto.selfhosted contributors
+  - carto.selfhosted maintainers (@carto-selfhosted)
 description:
   - Sends one C(GET) over HTTPS to the CARTO router with SNI and C(Host) set to the CARTO domain and reports the HTTP
     status, the certificate chain the router serves (checked like M(carto.selfhosted.tls_certificate_chain) - complete,
@@ -176,9 +176,33 @@ endpoint:
       type: str
       returned: when the router answered
     certificate:
-      description: The chain report (valid, checks, chain descriptions, full_chain_read, served_certificates).
+      description: The report on the served chain.
       type: dict
       returned: when the router answered
+      contains:
+        valid:
+          description: Whether no check of the served chain failed (warnings allowed).
+          type: bool
+        checks:
+          description:
+            - The checks run on the served chain, in order, in the format of the C(checks) return value of
+              M(carto.selfhosted.tls_certificate_chain).
+          type: list
+          elements: dict
+        chain:
+          description:
+            - The served chain, leaf first, in the format of the C(chain) return value of
+              M(carto.selfhosted.tls_certificate_chain) (subject, issuer, serial, validity, SANs).
+          type: list
+          elements: dict
+        full_chain_read:
+          description:
+            - Whether the whole served chain could be read (C(get_unverified_chain), CPython 3.10 and later). V(false)
+              means only the leaf was read, so the chain checks see the leaf alone.
+          type: bool
+        served_certificates:
+          description: Number of certificates read from the TLS handshake.
+          type: int
     error:
       description: Why the request failed.
       type: str

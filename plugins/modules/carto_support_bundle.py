@@ -13,7 +13,7 @@ module: carto_support_bundle
 short_description: Write a support bundle (.tar.gz) of a CARTO Self-Hosted release, with every secret redacted
 version_added: 0.2.0
 author:
-  - carto.selfhosted contributors
+  - carto.selfhosted maintainers (@carto-selfhosted)
 description:
   - Collects what CARTO support asks for when a ticket is opened (C(carto-customizations.md, Troubleshooting,
     Diagnosis tool)) into one C(.tar.gz) at O(dest).
@@ -229,7 +229,7 @@ class Collector(object):
             self.secret_strings |= carto_bundle.secret_strings_from_secrets(secrets)
             self.files["secrets.json"] = [carto_bundle.reduce_secret(s) for s in secrets]
 
-        nodes = self.items("nodes", lambda: self.core.list_node())
+        nodes = self.items("nodes", self.core.list_node)
         if nodes is not None:
             self.files["nodes.json"] = [{"metadata": {"name": n["metadata"]["name"],
                                                       "labels": n["metadata"].get("labels")},

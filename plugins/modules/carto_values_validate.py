@@ -124,26 +124,18 @@ options:
         that produced one of the sources (see the C(carto.selfhosted.customizations_build) filter). They are
         reported and counted together with the problems of the sources, so a run lists everything at once.
       - Each problem has the keys of RV(problems); C(source) names the inventory variable, C(path) its key.
+      - "Keys of each problem: C(source) (str, required) the file or inventory variable the problem is in;
+        C(message) (str, required) what is wrong; C(severity) (str, V(error) (default) or V(warning));
+        C(line) (int) the 1-based line when known; C(path) (str, default empty) the key path inside the source;
+        C(fix) (str, default empty) how to fix it; C(doc) (str) the guide and section (C(<file>.md#<anchor>));
+        C(rule) (str, default V(caller)) a stable rule id; C(covers) (list of str, default empty) key paths of the
+        source C(covers_source) this problem makes wrong, problems found there are not reported a second time;
+        C(covers_source) (str) the name of the source (as in O(sources)) the C(covers) paths belong to."
+      - The keys are checked like module options (types, required keys, choices, no other key); the module fails
+        on a problem that does not match.
     type: list
     elements: dict
     default: []
-    suboptions:
-      severity: {description: C(error) or C(warning)., type: str, default: error, choices: [error, warning]}
-      source: {description: File or inventory variable the problem is in., type: str, required: true}
-      line: {description: 1-based line when known., type: int}
-      path: {description: Key path inside the source., type: str, default: ""}
-      message: {description: What is wrong., type: str, required: true}
-      fix: {description: How to fix it., type: str, default: ""}
-      doc: {description: Guide and section (C(<file>.md#<anchor>))., type: str}
-      rule: {description: Stable rule id., type: str, default: caller}
-      covers:
-        description:
-          - Key paths of the source I(covers_source) this problem makes wrong; problems found there are not
-            reported a second time.
-        type: list
-        elements: str
-        default: []
-      covers_source: {description: Name of the source (as in I(sources)) the I(covers) paths belong to., type: str}
 notes:
   - Runs on the controller (C(delegate_to=localhost)); I(path) sources are read there.
   - Supports check mode; it never changes anything and always returns C(changed=false).
@@ -276,6 +268,8 @@ msg:
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.carto.selfhosted.plugins.module_utils import carto_values
 
@@ -293,19 +287,42 @@ ARGUMENT_SPEC = dict(
     domain_required=dict(type="bool", default=True),
     external_tls_termination=dict(type="bool", default=False),
     warn_inline_secrets=dict(type="bool", default=True),
-    problems=dict(type="list", elements="dict", default=[], options=dict(
-        severity=dict(type="str", default="error", choices=["error", "warning"]),
-        source=dict(type="str", required=True),
-        line=dict(type="int"),
-        path=dict(type="str", default=""),
-        message=dict(type="str", required=True),
-        fix=dict(type="str", default=""),
-        doc=dict(type="str"),
-        rule=dict(type="str", default="caller"),
-        covers=dict(type="list", elements="str", default=[]),
-        covers_source=dict(type="str"),
-    )),
+    # A list of dicts without a suboptions spec: a problem has a ``message`` key, a name Ansible reserves for
+    # module options. Each problem is checked against PROBLEM_SPEC by _caller_problems().
+    problems=dict(type="list", elements="dict", default=[]),
 )
+
+# The keys of a caller's problem (the problem format of carto_values, as RV(problems)).
+PROBLEM_SPEC = dict(
+    severity=dict(type="str", default="error", choices=["error", "warning"]),
+    source=dict(type="str", required=True),
+    line=dict(type="int"),
+    path=dict(type="str", default=""),
+    message=dict(type="str", required=True),
+    fix=dict(type="str", default=""),
+    doc=dict(type="str"),
+    rule=dict(type="str", default="caller"),
+    covers=dict(type="list", elements="str", default=[]),
+    covers_source=dict(type="str"),
+)
+
+
+def _caller_problems(module, problems):
+    """The ``problems`` option checked and completed (types, defaults) against PROBLEM_SPEC; fails on a bad one."""
+    validator = ArgumentSpecValidator(PROBLEM_SPEC)
+    checked = []
+    errors = []
+    for index, problem in enumerate(problems or []):
+        result = validator.validate(problem)
+        if result.error_messages:
+            for error in result.errors:
+                prefix = "unsupported key(s) " if isinstance(error, UnsupportedError) else ""
+                errors.append("problems[%d]: %s%s" % (index, prefix, error.msg))
+        else:
+            checked.append(result.validated_parameters)
+    if errors:
+        module.fail_json(msg="Invalid value of option problems: %s" % "; ".join(errors))
+    return checked
 
 
 def _mask(module, values):
@@ -324,6 +341,7 @@ def main():
         module.fail_json(msg=missing_required_lib("jsonschema"), exception=str(carto_values.JSONSCHEMA_IMPORT_ERROR))
 
     params = module.params
+    caller_problems = _caller_problems(module, params["problems"])
     specs = []
     for spec in params["sources"]:
         content = spec.get("content")
@@ -355,7 +373,7 @@ def main():
             domain_required=params["domain_required"],
             external_tls_termination=params["external_tls_termination"],
             warn_inline_secrets=params["warn_inline_secrets"],
-            extra_problems=params["problems"],
+            extra_problems=caller_problems,
         )
     except carto_values.CartoValuesError as exc:
         module.fail_json(msg=str(exc), exception=traceback.format_exc())

@@ -209,12 +209,11 @@ def main():
     result.update(acquired=acquired, waited=round(waited, 1), took_over=lock.took_over)
     if not acquired:
         result["held_by"] = state["holder"]
-        module.fail_json(msg=(
-            "Release %s in namespace %s is locked by %s (another carto.selfhosted run, lock Lease %s/%s, renewed %s, "
-            "expires in %d s); waited %d s. Re-run when that run has finished, or raise wait_timeout "
-            "(deploy_lock_wait_timeout)." % (params["release_name"], namespace, state["holder"], namespace, name,
-                                             state["renew_time"], max(0, state["expires_in"] or 0), waited)),
-            **result)
+        msg = ("Release %s in namespace %s is locked by %s (another carto.selfhosted run, lock Lease %s/%s, "
+               "renewed %s, expires in %d s); waited %d s. Re-run when that run has finished, or raise wait_timeout "
+               "(deploy_lock_wait_timeout)." % (params["release_name"], namespace, state["holder"], namespace, name,
+                                                state["renew_time"], max(0, state["expires_in"] or 0), waited))
+        module.fail_json(msg=msg, **result)
     module.exit_json(**result)
 
 

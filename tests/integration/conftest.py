@@ -72,7 +72,7 @@ class LocalCluster(object):
 
     def kubectl(self, *args, check=True, stdin=None):
         proc = subprocess.run([str(self.tools / "kubectl"), "--kubeconfig", self.kubeconfig] + list(args),
-                              capture_output=True, text=True, input=stdin, env=self.env)
+                              capture_output=True, text=True, input=stdin, env=self.env, check=False)
         if check and proc.returncode:
             raise AssertionError("kubectl %s failed: %s" % (" ".join(args), proc.stderr))
         return proc
@@ -83,7 +83,7 @@ class LocalCluster(object):
 
     def helm(self, *args, check=True):
         proc = subprocess.run([str(self.tools / "helm"), "--kubeconfig", self.kubeconfig] + list(args),
-                              capture_output=True, text=True, env=self.env)
+                              capture_output=True, text=True, env=self.env, check=False)
         if check and proc.returncode:
             raise AssertionError("helm %s failed: %s" % (" ".join(args), proc.stderr))
         return proc
@@ -96,7 +96,8 @@ class LocalCluster(object):
         argv += list(args)
         run_env = dict(self.env)
         run_env.update(env or {})
-        proc = subprocess.run(argv, cwd=str(REPO), capture_output=True, text=True, timeout=timeout, env=run_env)
+        proc = subprocess.run(argv, cwd=str(REPO), capture_output=True, text=True, timeout=timeout, env=run_env,
+                              check=False)
         return PlaybookResult(proc)
 
 

@@ -36,11 +36,14 @@ def _cert(subject, issuer_name, key, issuer_key, ca, sans=()):
 def make_pki(domain):
     def name(cn):
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    root_key, int_key, leaf_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    root_key, int_key, leaf_key = (ec.generate_private_key(ec.SECP256R1()) for _index in range(3))
     root = _cert(name("Test Root"), name("Test Root"), root_key, root_key, True)
     inter = _cert(name("Test Intermediate"), root.subject, int_key, root_key, True)
     leaf = _cert(name(domain), inter.subject, leaf_key, int_key, False, sans=(domain,))
-    pem = lambda c: c.public_bytes(serialization.Encoding.PEM)  # noqa: E731
+
+    def pem(cert):
+        return cert.public_bytes(serialization.Encoding.PEM)
+
     key_pem = leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                      serialization.NoEncryption())
     return {"root": pem(root), "intermediate": pem(inter), "leaf": pem(leaf), "key": key_pem}
@@ -68,7 +71,7 @@ class TLSServer(object):
     def _serve(self):
         while True:
             try:
-                conn, _ = self.sock.accept()
+                conn, _address = self.sock.accept()
             except OSError:
                 return
             try:
@@ -155,7 +158,7 @@ def test_good_chain(local_cluster, installed, tmp_path):
 
 def test_incomplete_chain(local_cluster, installed, tmp_path):
     pki = make_pki(DOMAIN)
-    result, report, _ = verify(local_cluster, installed, tmp_path, pki, pki["leaf"])
+    result, report, _server = verify(local_cluster, installed, tmp_path, pki, pki["leaf"])
     assert result.rc != 0
     cert = checks_of(report)["endpoint_certificate"]
     assert cert["status"] == "failed" and "incomplete" in cert["message"]
@@ -164,7 +167,7 @@ def test_incomplete_chain(local_cluster, installed, tmp_path):
 
 def test_wrong_domain(local_cluster, installed, tmp_path):
     pki = make_pki("other.example.test")
-    result, report, _ = verify(local_cluster, installed, tmp_path, pki, pki["leaf"] + pki["intermediate"])
+    result, report, _server = verify(local_cluster, installed, tmp_path, pki, pki["leaf"] + pki["intermediate"])
     assert result.rc != 0
     cert = checks_of(report)["endpoint_certificate"]
     assert cert["status"] == "failed" and "hostname" in cert["message"] and DOMAIN in cert["message"]

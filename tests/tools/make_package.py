@@ -40,7 +40,7 @@ _HEADER = (
 
 
 def _token(length=32, alphabet=string.ascii_letters + string.digits):
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+    return "".join(secrets.choice(alphabet) for _index in range(length))
 
 
 def _hex(length=32):

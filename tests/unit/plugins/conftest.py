@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 
-from pki import DOMAIN, KeyPool, Pki  # noqa: E402,F401  pylint: disable=wrong-import-position
+from pki import KeyPool, Pki  # noqa: E402  pylint: disable=wrong-import-position
 
 
 @pytest.fixture(scope="session")

@@ -34,11 +34,14 @@ def _cert(subject, issuer_name, key, issuer_key, ca, sans=()):
 def make_pki(domain=DOMAIN):
     def name(cn):
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    root_key, int_key, leaf_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    root_key, int_key, leaf_key = (ec.generate_private_key(ec.SECP256R1()) for _index in range(3))
     root = _cert(name("Test Root"), name("Test Root"), root_key, root_key, True)
     inter = _cert(name("Test Intermediate"), root.subject, int_key, root_key, True)
     leaf = _cert(name(domain), inter.subject, leaf_key, int_key, False, sans=(domain,))
-    pem = lambda c: c.public_bytes(serialization.Encoding.PEM)  # noqa: E731
+
+    def pem(cert):
+        return cert.public_bytes(serialization.Encoding.PEM)
+
     key_pem = leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                      serialization.NoEncryption())
     return {"root": pem(root), "intermediate": pem(inter), "leaf": pem(leaf), "key": key_pem}
@@ -66,7 +69,7 @@ class TLSServer(object):
     def _serve(self):
         while True:
             try:
-                conn, _ = self.sock.accept()
+                conn, _address = self.sock.accept()
             except OSError:
                 return
             try:
@@ -112,7 +115,7 @@ def test_good_chain(tmp_path, pki):
 def test_incomplete_chain(tmp_path, pki):
     server = TLSServer(tmp_path, pki["leaf"], pki["key"])
     try:
-        checks, _ = run(server, pki)
+        checks, _details = run(server, pki)
     finally:
         server.close()
     cert = by_name(checks)["endpoint_certificate"]
@@ -122,7 +125,7 @@ def test_incomplete_chain(tmp_path, pki):
 def test_wrong_domain(tmp_path, pki):
     server = TLSServer(tmp_path, pki["leaf"] + pki["intermediate"], pki["key"])
     try:
-        checks, _ = run(server, pki, domain="other.example.test")
+        checks, _details = run(server, pki, domain="other.example.test")
     finally:
         server.close()
     cert = by_name(checks)["endpoint_certificate"]
@@ -133,7 +136,7 @@ def test_untrusted_is_warning_when_trust_not_required(tmp_path, pki):
     server = TLSServer(tmp_path, pki["leaf"] + pki["intermediate"], pki["key"])
     other = make_pki()
     try:
-        checks, _ = run(server, other, trust_required=False)
+        checks, _details = run(server, other, trust_required=False)
     finally:
         server.close()
     assert by_name(checks)["endpoint_certificate"]["status"] == "warning"
@@ -142,7 +145,7 @@ def test_untrusted_is_warning_when_trust_not_required(tmp_path, pki):
 def test_http_error_status(tmp_path, pki):
     server = TLSServer(tmp_path, pki["leaf"] + pki["intermediate"], pki["key"], status=503)
     try:
-        checks, _ = run(server, pki)
+        checks, _details = run(server, pki)
     finally:
         server.close()
     assert by_name(checks)["endpoint_http"]["status"] == "failed"

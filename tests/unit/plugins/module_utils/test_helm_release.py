@@ -51,8 +51,8 @@ def test_recent_pending_upgrade_is_left_alone():
 
 def test_old_pending_upgrade_rolls_back_to_last_deployed():
     # The history of carto-customizations.md: 27 deployed, 28 pending-upgrade.
-    history = [_rev(n, "superseded", 5000) for n in range(20, 27)] + [_rev(27, "deployed", 4000),
-                                                                       _rev(28, "pending-upgrade", 3600)]
+    history = [_rev(n, "superseded", 5000) for n in range(20, 27)]
+    history += [_rev(27, "deployed", 4000), _rev(28, "pending-upgrade", 3600)]
     plan = hr.plan_recovery(history, NOW, 900)
     assert plan["action"] == "rollback" and plan["target"] == 27
     assert "more than the 900 s pending timeout" in plan["stale_reason"]
@@ -79,6 +79,20 @@ def test_orphaned_lock_makes_a_young_pending_revision_stale():
     # A pending revision older than the dead run's lock was not written by it: still waits.
     later = (NOW - datetime.timedelta(seconds=10)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     assert hr.plan_recovery(history, NOW, 900, orphaned_since=later)["action"] == "wait"
+
+
+def test_pending_timeout_none_means_the_default():
+    # an explicit null option (pending_timeout: null) is None in the module parameters
+    old = [_rev(1, "deployed", 5000), _rev(2, "pending-upgrade", hr.PENDING_TIMEOUT + 100)]
+    assert hr.plan_recovery(old, NOW, None)["action"] == "rollback"
+    young = [_rev(1, "deployed", 5000), _rev(2, "pending-upgrade", hr.PENDING_TIMEOUT - 100)]
+    assert hr.plan_recovery(young, NOW, None)["action"] == "wait"
+
+
+def test_expired_for():
+    assert hr._expired_for(-12.5) == 12.5  # pylint: disable=protected-access
+    assert hr._expired_for(3.0) == 0.0  # pylint: disable=protected-access
+    assert hr._expired_for(None) == 0.0  # pylint: disable=protected-access
 
 
 def test_last_good_revision_only_before_the_failed_one():
@@ -218,6 +232,7 @@ def test_lease_lock_serialises_and_takes_over_expired_holders():
     assert second.try_acquire()[0] is True
     assert second.took_over["holder"] == "run-a"
     assert second.took_over["acquire_time"] == "2026-01-02T12:00:00.000000Z"
+    assert 0 < second.took_over["expired_for"] <= 31
     with pytest.raises(hr.LockLost):
         first.renew(force=True)
     assert first.release() is False and api.lease is not None

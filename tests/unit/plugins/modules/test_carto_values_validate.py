@@ -13,23 +13,9 @@ import os
 
 import pytest
 
+from ansible.module_utils.testing import patch_module_args
+
 from ansible_collections.carto.selfhosted.plugins.modules import carto_values_validate
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    import contextlib
-    from ansible.module_utils import basic
-    from ansible.module_utils.common.text.converters import to_bytes
-
-    @contextlib.contextmanager
-    def patch_module_args(args=None):
-        old = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}))
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = old
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 EXAMPLES_DIR = os.path.normpath(os.path.join(ROOT, "..", "shared", "carto-chart", "customizations-examples"))
@@ -140,6 +126,33 @@ def test_domain_and_tls_options(capsys):
 def test_path_and_content_are_exclusive(capsys):
     code, result, _raw = run({"sources": [{"name": "x", "path": "/tmp/a.yaml", "content": {}}]}, capsys)
     assert code == 1 and "mutually exclusive" in result["msg"]
+
+
+def test_caller_problems_option(capsys):
+    """``problems`` (a list of dicts without suboptions: ``message`` is reserved) is checked against PROBLEM_SPEC."""
+    covered = {"name": "c", "content": {"router": {"service": {"type": 5}}}}
+    structured = {"severity": "error", "source": "inventory variable carto_router", "line": None, "path": "type",
+                  "message": "must be LoadBalancer or ClusterIP", "fix": "set carto_router.type", "doc": None,
+                  "rule": "structured-router", "covers": ["router.service"], "covers_source": "c"}
+    code, result, _raw = run({"sources": [DOMAIN, covered], "problems": [structured]}, capsys)
+    assert code == 1
+    assert [(p["source"], p["path"], p["rule"]) for p in result["errors"]] == [
+        ("inventory variable carto_router", "type", "structured-router")]
+    assert "inventory variable carto_router: type: must be LoadBalancer or ClusterIP" in result["msg"]
+    # defaults and type conversion as for module options
+    code, result, _raw = run({"sources": [DOMAIN], "problems": [{"source": "v", "message": "m", "line": "3",
+                                                                "severity": "warning"}]}, capsys)
+    assert code == 0
+    assert result["validation_warnings"] == [{"severity": "warning", "source": "v", "line": 3, "path": "",
+                                              "message": "m", "fix": "", "doc": None, "rule": "caller"}]
+    # a problem that does not match fails the module, naming each bad entry
+    code, result, _raw = run({"sources": [DOMAIN], "problems": [{"source": "v", "severity": "bogus"},
+                                                                {"message": "m", "extra": 1}]}, capsys)
+    assert code == 1 and result["msg"].startswith("Invalid value of option problems: ")
+    assert "problems[0]: missing required arguments: message" in result["msg"]
+    assert "problems[0]: value of severity must be one of: error, warning, got: bogus" in result["msg"]
+    assert "problems[1]: missing required arguments: source" in result["msg"]
+    assert "problems[1]: unsupported key(s) extra" in result["msg"]
 
 
 def test_custom_schema_option(capsys, tmp_path):
