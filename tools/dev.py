@@ -145,7 +145,9 @@ def cmd_test(args):
         ("molecule", ["molecule", "test", "-s", "default"]),
         ("sanity", ["python", "tests/sanity/run.py"]),
         # pytest last: its closing line is the run's verdict.
-        ("pytest", ["python", "-m", "pytest", "-q", "tests"] + args),
+        # Two workers, a test file per worker at a time: each worker starts its own local cluster, and
+        # the integration tests spend much of their time waiting on rollouts.
+        ("pytest", ["python", "-m", "pytest", "-q", "-n", "2", "--dist", "loadfile", "tests"] + args),
     ]
     results = []
     for name, argv in steps:

@@ -21,7 +21,6 @@ sys.path.insert(0, str(REPO / "tests" / "tools"))
 
 import cluster as localcluster  # noqa: E402
 import make_package  # noqa: E402
-from pki import KeyPool, Pki  # noqa: E402
 
 RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
                    r"\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)\s+rescued=(?P<rescued>\d+)"
@@ -136,14 +135,3 @@ def base_vars(carto_package, namespace, tmp_path):
     out.update({"carto_namespace": namespace, "carto_output_dir": str(tmp_path / "output"),
                 "carto_deploy_timeout": 120})
     return out
-
-
-@pytest.fixture(scope="session")
-def key_pool():
-    return KeyPool()
-
-
-@pytest.fixture
-def pki(key_pool, tmp_path):
-    """Test PKI made at test time (tests/tools/pki.py); files are written under the test's tmp_path."""
-    return Pki(key_pool, tmp_path)
