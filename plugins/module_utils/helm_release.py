@@ -445,6 +445,24 @@ LOCK_ARG_SPEC = dict(
 )
 
 
+def release_argument_spec(auth_spec, lock=True, **options):
+    """The argument spec every release module starts from.
+
+    ``auth_spec`` is kubernetes.core's ``HELM_AUTH_ARG_SPEC`` (Helm CLI and cluster access); then the
+    release (``release_name`` / ``release_namespace``), the run's Lease options when ``lock`` is true,
+    and the module's own ``options``.
+    """
+    spec = dict(auth_spec)
+    if lock:
+        spec.update(LOCK_ARG_SPEC)
+    spec.update(
+        release_name=dict(type="str", required=True, aliases=["name"]),
+        release_namespace=dict(type="str", required=True, aliases=["namespace"]),
+    )
+    spec.update(options)
+    return spec
+
+
 # --------------------------------------------------------------------------- diagnostics
 
 

@@ -168,14 +168,14 @@ from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release impo
     default_holder,
     lease_state,
     utcnow,
+    release_argument_spec,
 )
 
 
 def main():
-    spec = dict(HELM_AUTH_ARG_SPEC)
-    spec.update(
-        release_name=dict(type="str", required=True, aliases=["name"]),
-        release_namespace=dict(type="str", required=True, aliases=["namespace"]),
+    spec = release_argument_spec(
+        HELM_AUTH_ARG_SPEC,
+        lock=False,
         lock_name=dict(type="str"),
         holder=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),

@@ -176,21 +176,18 @@ from ansible_collections.kubernetes.core.plugins.module_utils.helm_args_common i
     HELM_AUTH_MUTUALLY_EXCLUSIVE,
 )
 from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import (  # noqa: E402
-    LOCK_ARG_SPEC,
     HelmRelease,
     LockLost,
     lock_from_params,
     plan_recovery,
     utcnow,
+    release_argument_spec,
 )
 
 
 def main():
-    spec = dict(HELM_AUTH_ARG_SPEC)
-    spec.update(LOCK_ARG_SPEC)
-    spec.update(
-        release_name=dict(type="str", required=True, aliases=["name"]),
-        release_namespace=dict(type="str", required=True, aliases=["namespace"]),
+    spec = release_argument_spec(
+        HELM_AUTH_ARG_SPEC,
         pending_timeout=dict(type="int", default=900),
         orphaned_since=dict(type="str"),
         wait_timeout=dict(type="int", default=600),

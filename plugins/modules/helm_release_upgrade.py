@@ -268,7 +268,6 @@ from ansible_collections.carto.selfhosted.plugins.module_utils.carto_values impo
     secret_values,
 )
 from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import (  # noqa: E402
-    LOCK_ARG_SPEC,
     PENDING_STATES,
     ClusterReader,
     HelmRelease,
@@ -280,15 +279,13 @@ from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release impo
     split_chart,
     values_diff,
     values_equal,
+    release_argument_spec,
 )
 
 
 def argument_spec():
-    spec = dict(HELM_AUTH_ARG_SPEC)
-    spec.update(LOCK_ARG_SPEC)
-    spec.update(
-        release_name=dict(type="str", required=True, aliases=["name"]),
-        release_namespace=dict(type="str", required=True, aliases=["namespace"]),
+    spec = release_argument_spec(
+        HELM_AUTH_ARG_SPEC,
         chart_ref=dict(type="str", required=True),
         chart_repo_url=dict(type="str"),
         chart_version=dict(type="str"),
