@@ -445,15 +445,15 @@ LOCK_ARG_SPEC = dict(
 )
 
 
-def release_argument_spec(auth_spec, lock=True, **options):
+def release_argument_spec(auth_spec, lock_options=True, **options):
     """The argument spec every release module starts from.
 
     ``auth_spec`` is kubernetes.core's ``HELM_AUTH_ARG_SPEC`` (Helm CLI and cluster access); then the
-    release (``release_name`` / ``release_namespace``), the run's Lease options when ``lock`` is true,
+    release (``release_name`` / ``release_namespace``), the run's Lease options when ``lock_options`` is true,
     and the module's own ``options``.
     """
     spec = dict(auth_spec)
-    if lock:
+    if lock_options:
         spec.update(LOCK_ARG_SPEC)
     spec.update(
         release_name=dict(type="str", required=True, aliases=["name"]),
@@ -574,6 +574,23 @@ class HelmRelease(object):
         if wait:
             args += ["--wait", "--timeout", "%ss" % int(timeout)]
         return self._run(args, fails_on_error=False)
+
+    def template(self, chart_ref, values, repo_url=None, version=None):
+        """helm template of the release with the values in a 0600 temp file. Returns (rc, stdout, stderr)."""
+        fd, path = tempfile.mkstemp(prefix="carto-values-", suffix=".yaml")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(_yaml(values))
+            args = ["template", self.name, chart_ref, "--namespace", self.namespace, "--values", path]
+            if repo_url:
+                args += ["--repo", repo_url]
+                if version:
+                    args += ["--version", version]
+            command = self._base() + args
+            self.commands.append(" ".join(command).replace(path, "<values file>"))
+            return self.module.run_helm_command(command, fails_on_error=False)
+        finally:
+            os.remove(path)
 
     def upgrade(self, chart_ref, values, repo_url=None, version=None, wait=True, timeout=600, history_max=10,
                 tick=None, tick_interval=5.0):

@@ -163,19 +163,19 @@ except ImportError:
     HAS_K8S = False
 
 from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import (  # noqa: E402
-    LOCK_SUFFIX,
-    LeaseLock,
-    default_holder,
-    lease_state,
-    utcnow,
     release_argument_spec,
+)
+from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release_ops import (  # noqa: E402
+    ReleaseError,
+    acquire_lock,
+    release_lock,
 )
 
 
 def main():
     spec = release_argument_spec(
         HELM_AUTH_ARG_SPEC,
-        lock=False,
+        lock_options=False,
         lock_name=dict(type="str"),
         holder=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -188,51 +188,18 @@ def main():
     if not HAS_K8S:
         module.fail_json(msg=missing_required_lib("kubernetes"))
     params = module.params
-    name = params["lock_name"] or params["release_name"] + LOCK_SUFFIX
-    namespace = params["release_namespace"]
-    holder = params["holder"] or default_holder()
-    result = dict(changed=False, holder=holder, lock_name=name, acquired=False, released=False, waited=0.0,
-                  held_by=None, took_over=None)
+    release, namespace = params["release_name"], params["release_namespace"]
     try:
-        lock = LeaseLock(params, name, namespace, holder, params["duration"], params["release_name"])
         if params["state"] == "absent":
-            if not module.check_mode:
-                result["released"] = lock.release()
-            module.exit_json(**result)
-        if module.check_mode:
-            state = lease_state(lock._read(), utcnow()) if _namespace_exists(lock) else lease_state(None, utcnow())
-            result["held_by"] = state["holder"] if state["held"] else None
-            module.exit_json(**result)
-        acquired, waited, state = lock.acquire(params["wait_timeout"], params["poll_interval"])
-    except Exception as exc:  # pylint: disable=broad-except
-        module.fail_json(msg="Could not read or write the Lease %s/%s: %s" % (namespace, name, _reason(exc)), **result)
-    result.update(acquired=acquired, waited=round(waited, 1), took_over=lock.took_over)
-    if not acquired:
-        result["held_by"] = state["holder"]
-        msg = ("Release %s in namespace %s is locked by %s (another carto.selfhosted run, lock Lease %s/%s, "
-               "renewed %s, expires in %d s); waited %d s. Re-run when that run has finished, or raise wait_timeout "
-               "(deploy_lock_wait_timeout)." % (params["release_name"], namespace, state["holder"], namespace, name,
-                                                state["renew_time"], max(0, state["expires_in"] or 0), waited))
-        module.fail_json(msg=msg, **result)
+            result = release_lock(params, release, namespace, params["lock_name"], params["holder"],
+                                  module.check_mode)
+        else:
+            dummy, result = acquire_lock(params, release, namespace, params["lock_name"], params["holder"],
+                                         params["duration"], params["wait_timeout"], params["poll_interval"],
+                                         module.check_mode)
+    except ReleaseError as exc:
+        module.fail_json(msg=exc.msg, **exc.result)
     module.exit_json(**result)
-
-
-def _namespace_exists(lock):
-    from kubernetes import client as k8s_client
-    from kubernetes.client.rest import ApiException
-
-    try:
-        k8s_client.CoreV1Api(lock._api_client).read_namespace(lock.namespace)
-    except ApiException as exc:
-        if exc.status == 404:
-            return False
-        raise
-    return True
-
-
-def _reason(exc):
-    body = getattr(exc, "body", None)
-    return "%s %s" % (getattr(exc, "status", ""), body) if body else str(exc)
 
 
 if __name__ == "__main__":

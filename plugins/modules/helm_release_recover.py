@@ -167,8 +167,6 @@ commands:
   elements: str
 """
 
-import time  # noqa: E402
-
 from ansible.module_utils.basic import missing_required_lib  # noqa: E402
 from ansible_collections.kubernetes.core.plugins.module_utils.helm import AnsibleHelmModule, HAS_YAML  # noqa: E402
 from ansible_collections.kubernetes.core.plugins.module_utils.helm_args_common import (  # noqa: E402
@@ -177,11 +175,13 @@ from ansible_collections.kubernetes.core.plugins.module_utils.helm_args_common i
 )
 from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import (  # noqa: E402
     HelmRelease,
-    LockLost,
     lock_from_params,
-    plan_recovery,
-    utcnow,
     release_argument_spec,
+)
+from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release_ops import (  # noqa: E402
+    ReleaseError,
+    Renewer,
+    recover,
 )
 
 
@@ -201,75 +201,17 @@ def main():
     if not HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"))
     params = module.params
-    name, namespace = params["release_name"], params["release_namespace"]
-    helm = HelmRelease(module, name, namespace)
-    lock = lock_from_params(params) if not module.check_mode else None
-    warnings = []
-
-    def renew():
-        if lock is not None:
-            try:
-                lock.renew()
-            except LockLost as exc:
-                warnings.append(str(exc))
-
-    start = time.monotonic()
-    history = helm.history()
-    plan = plan_recovery(history, utcnow(), params["pending_timeout"], params["orphaned_since"])
-    first = dict(plan)
-    while plan["action"] == "wait" and not module.check_mode:
-        waited = time.monotonic() - start
-        if waited >= params["wait_timeout"]:
-            module.fail_json(
-                msg=("Release %s in namespace %s: %s. Waited %d s (wait_timeout) for it to finish. Nothing was changed. "
-                     "If no helm operation is running on this release any more, it is recovered automatically once "
-                     "the revision is older than pending_timeout (%d s, deploy_pending_timeout): lower it or re-run "
-                     "later." % (name, namespace, plan["reason"], waited, params["pending_timeout"])),
-                found=_found(first), action="wait", waited=round(waited, 1), history=history,
-                commands=helm.commands, target_revision=None, report=plan["reason"])
-        time.sleep(params["poll_interval"])
-        renew()
-        history = helm.history()
-        plan = plan_recovery(history, utcnow(), params["pending_timeout"], params["orphaned_since"])
-    waited = round(time.monotonic() - start, 1)
-
-    result = dict(changed=False, found=_found(first), action=plan["action"], target_revision=plan.get("target"),
-                  waited=waited, history=history, commands=helm.commands, report=plan["reason"])
-    if first["action"] == "wait" and plan["action"] == "none":
-        result["report"] = "%s; it finished (now %s) after %s s" % (first["reason"], plan["state"], waited)
-    if plan["action"] in ("none", "wait"):
-        result["action"] = "none" if plan["action"] == "none" else "wait"
-        _warn(module, warnings)
-        module.exit_json(**result)
-
-    result["changed"] = True
-    if module.check_mode:
-        result["report"] = "would recover: " + plan["reason"]
-        _warn(module, warnings)
-        module.exit_json(**result)
-
-    renew()
-    if plan["action"] == "rollback":
-        rc, out, err = helm.rollback(plan["target"], params["wait"], params["timeout"], params["history_max"])
-        what = "helm rollback %s %s" % (name, plan["target"])
-    else:
-        rc, out, err = helm.uninstall_keep_history(params["wait"], params["timeout"])
-        what = "helm uninstall %s --keep-history" % name
-    renew()
-    result["history"] = helm.history()
-    result["commands"] = helm.commands
-    if rc != 0:
-        module.fail_json(msg="Recovery of release %s in namespace %s failed: %s (%s): %s" % (
-            name, namespace, what, plan["reason"], (err or out).strip()), stderr=err, **result)
-    result["report"] = plan["reason"].replace("; rolling back to", "; rolled back to").replace(
-        "; uninstalling it (history kept) so that it is installed again",
-        "; uninstalled it (history kept) to install it again")
-    _warn(module, warnings)
+    helm = HelmRelease(module, params["release_name"], params["release_namespace"])
+    renew = Renewer(lock_from_params(params) if not module.check_mode else None)
+    try:
+        result = recover(helm, params["pending_timeout"], params["orphaned_since"], params["wait_timeout"],
+                         params["poll_interval"], params["wait"], params["timeout"], params["history_max"],
+                         module.check_mode, renew=renew)
+    except ReleaseError as exc:
+        _warn(module, renew.warnings)
+        module.fail_json(msg=exc.msg, **exc.result)
+    _warn(module, renew.warnings)
     module.exit_json(**result)
-
-
-def _found(plan):
-    return {key: plan.get(key) for key in ("state", "revision", "age", "updated", "chart", "stale_reason")}
 
 
 def _warn(module, warnings):

@@ -40,6 +40,14 @@ description:
     output. RV(diff) and RV(values_diff) show the values with secrets replaced by C(<redacted>); secrets that changed
     are only named in RV(secrets_changed)."
   - With I(lock_holder) the release lock (M(carto.selfhosted.helm_release_lock)) is renewed while helm runs.
+  - "One call for the whole deployment (what the C(carto.selfhosted.deploy) role uses): with I(lock=true) the module
+    takes the release lock itself (as M(carto.selfhosted.helm_release_lock) does, waiting up to I(lock_wait_timeout)
+    seconds), renews it while helm runs and releases it at the end, also when the upgrade fails; with
+    I(recover=true) it first recovers a release left C(pending-install), C(pending-upgrade) or C(pending-rollback)
+    by a killed run, exactly as M(carto.selfhosted.helm_release_recover) does (C(../shared/docs/carto-customizations.md)
+    I(Helm upgrade fails: another operation (install/upgrade/rollback) is in progress)). A lock taken over from a run
+    that stopped renewing it makes that run's pending revision abandoned (I(orphaned_since) is then the acquire time
+    of the lock taken over). One Python process instead of four module runs."
   - Check mode reports whether an upgrade would run (and the diff in diff mode) without running it.
 extends_documentation_fragment:
   - kubernetes.core.helm_common_options
@@ -125,7 +133,47 @@ options:
     description: C(leaseDurationSeconds) written when renewing the lock, in seconds.
     type: int
     default: 60
+  lock:
+    description:
+      - Take the release lock (a Lease I(lock_name)) before anything else and release it at the end, also on
+        failure. I(lock_holder) is the holder identity (a unique one is generated when it is not set).
+      - In check mode the Lease is only read (RV(lock.held_by)).
+    type: bool
+    default: false
+  lock_wait_timeout:
+    description: With I(lock=true), how long to wait for another holder to release the lock, in seconds.
+    type: int
+    default: 600
+  lock_poll_interval:
+    description: With I(lock=true), seconds between two attempts to take the lock while waiting.
+    type: int
+    default: 2
+  recover:
+    description: Recover a release left pending-* before the upgrade (M(carto.selfhosted.helm_release_recover)).
+    type: bool
+    default: false
+  pending_timeout:
+    description: With I(recover=true), age in seconds after which a pending-* revision is considered abandoned.
+    type: int
+    default: 900
+  orphaned_since:
+    description:
+      - With I(recover=true), an RFC 3339 time; a pending-* revision written at or after it is abandoned whatever
+        its age. Defaults to the acquire time of a lock taken over from a run that was killed (I(lock=true)).
+    type: str
+  pending_wait_timeout:
+    description: With I(recover=true), how long to wait, in seconds, for an operation still in progress.
+    type: int
+    default: 600
+  pending_poll_interval:
+    description: With I(recover=true), seconds between two reads of the history while waiting.
+    type: int
+    default: 5
 notes:
+  - "Failure messages of I(lock=true) and I(recover=true) are those of M(carto.selfhosted.helm_release_lock)
+    (C(Release <name> in namespace <ns> is locked by <holder> ...), C(Could not read or write the Lease ...)) and of
+    M(carto.selfhosted.helm_release_recover) (C(Release <name> in namespace <ns>: revision <n> has been pending-upgrade
+    for <n> s ... Waited <n> s ...), C(Recovery of release <name> ... failed: ...))."
   - "Failure messages: C(Release <name> in namespace <ns> is <pending-*> (revision <n>) ... run
     carto.selfhosted.helm_release_recover first), C(Refusing to downgrade chart <name> from <deployed> (revision <n>)
     to <version> ... set deploy_allow_downgrade (carto_allow_downgrade) to true), C(helm show chart <ref> failed ...),
@@ -138,6 +186,22 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Lock, recover a release left pending, install or upgrade, roll back on failure - in one call
+  carto.selfhosted.helm_release_upgrade:
+    release_name: carto
+    release_namespace: carto
+    chart_ref: carto
+    chart_repo_url: https://helm.carto.com
+    chart_version: 1.287.1
+    values: "{{ values_final }}"
+    lock: true
+    lock_wait_timeout: 900
+    recover: true
+    pending_timeout: 900
+  register: release
+  no_log: true
+  failed_when: false
+
 - name: Install or upgrade CARTO
   carto.selfhosted.helm_release_upgrade:
     release_name: carto
@@ -255,6 +319,22 @@ commands:
   returned: always
   type: list
   elements: str
+lock:
+  description:
+    - With I(lock=true), the release lock - the return values of M(carto.selfhosted.helm_release_lock) (C(holder),
+      C(lock_name), C(acquired), C(waited) in seconds, C(held_by), C(took_over)) and C(released) (deleted at the end).
+    - Null without I(lock=true).
+  returned: always
+  type: dict
+  sample: {"holder": "controller-4242-1a2b3c4d", "lock_name": "carto-carto-selfhosted-lock", "acquired": true,
+           "released": true, "waited": 0.0, "held_by": null, "took_over": null}
+recovery:
+  description:
+    - With I(recover=true), the return values of M(carto.selfhosted.helm_release_recover) (C(found), C(action),
+      C(target_revision), C(waited) in seconds, C(report), C(history), C(commands)). Null without I(recover=true).
+  returned: always
+  type: dict
+  sample: {"action": "none", "found": {"state": "deployed", "revision": 2}, "report": "revision 2 is deployed"}
 """
 
 from ansible.module_utils.basic import missing_required_lib  # noqa: E402
@@ -263,23 +343,20 @@ from ansible_collections.kubernetes.core.plugins.module_utils.helm_args_common i
     HELM_AUTH_ARG_SPEC,
     HELM_AUTH_MUTUALLY_EXCLUSIVE,
 )
-from ansible_collections.carto.selfhosted.plugins.module_utils.carto_values import (  # noqa: E402
-    redact_values,
-    secret_values,
-)
+from ansible_collections.carto.selfhosted.plugins.module_utils.carto_values import secret_values  # noqa: E402
 from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import (  # noqa: E402
-    PENDING_STATES,
-    ClusterReader,
     HelmRelease,
-    LockLost,
-    compare_versions,
-    last_good_revision,
     lock_from_params,
-    secret_change_paths,
-    split_chart,
-    values_diff,
-    values_equal,
     release_argument_spec,
+)
+from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release_ops import (  # noqa: E402
+    ReleaseError,
+    Renewer,
+    acquire_lock,
+    recover,
+    release_lock,
+    safe_args,
+    upgrade,
 )
 
 
@@ -300,6 +377,14 @@ def argument_spec():
         migrations_container=dict(type="str", default="workspace-migrations"),
         log_lines=dict(type="int", default=100),
         events_count=dict(type="int", default=30),
+        lock=dict(type="bool", default=False),
+        lock_wait_timeout=dict(type="int", default=600),
+        lock_poll_interval=dict(type="int", default=2),
+        recover=dict(type="bool", default=False),
+        pending_timeout=dict(type="int", default=900),
+        orphaned_since=dict(type="str"),
+        pending_wait_timeout=dict(type="int", default=600),
+        pending_poll_interval=dict(type="int", default=5),
     )
     return spec
 
@@ -310,146 +395,57 @@ def main():
     if not HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"))
     params = module.params
-    values = params["values"] or {}
     # Mask exactly the secret values (not every string of the values, which would garble the output);
     # keep the auth secrets masked too.
-    masked = set(secret_values(values))
+    masked = set(secret_values(params["values"] or {}))
     if params.get("api_key"):
         masked.add(params["api_key"])
     module._module.no_log_values = masked
 
     name, namespace = params["release_name"], params["release_namespace"]
     helm = HelmRelease(module, name, namespace)
-    result = dict(changed=False, upgraded=False, reasons=[], previous_revision=None, status=None, chart=None,
-                  values_diff=[], secrets_changed=[], rolled_back_to=None, failed_revision=None, report={},
-                  helm_error="", commands=helm.commands,
-                  invocation={"module_args": _safe_args(params)})
-
-    chart = helm.show_chart(params["chart_ref"], params["chart_repo_url"], params["chart_version"])
-    result["chart"] = {"name": chart.get("name"), "version": str(chart.get("version", "")),
-                       "app_version": str(chart.get("appVersion", "") or "")}
-    target_chart = "%s-%s" % (result["chart"]["name"], result["chart"]["version"])
-
-    history = helm.history()
-    last = history[-1] if history else None
-    result["previous_revision"] = last["revision"] if last else None
-    result["status"] = last
-    if last and last.get("status") in PENDING_STATES:
-        module.fail_json(msg=("Release %s in namespace %s is %s (revision %s): another operation is in progress or was "
-                              "killed; run carto.selfhosted.helm_release_recover first." % (
-                                  name, namespace, last["status"], last["revision"])), **result)
-
-    deployed = [h for h in history if h.get("status") == "deployed"]
-    current = deployed[-1] if deployed else None
-    if current:
-        deployed_name, deployed_version = split_chart(current.get("chart"))
-        if deployed_name == result["chart"]["name"] and \
-                compare_versions(result["chart"]["version"], deployed_version) < 0 and not params["allow_downgrade"]:
-            module.fail_json(msg=(
-                "Refusing to downgrade chart %s from %s (revision %s) to %s. Nothing was changed. Pin "
-                "deploy_chart_version (carto_chart_version) to %s or later, or set deploy_allow_downgrade "
-                "(carto_allow_downgrade) to true to allow it." % (
-                    deployed_name, deployed_version, current["revision"], result["chart"]["version"],
-                    deployed_version)), **result)
-
-    reasons = result["reasons"]
-    current_values = {}
-    if not last or last.get("status") == "uninstalled":
-        reasons.append("new install")
-    elif last.get("status") != "deployed":
-        reasons.append("last revision %s is %s" % (last["revision"], last.get("status")))
-    if current:
-        current_values = helm.values() or {}
-        if current.get("chart") != target_chart:
-            reasons.append("chart %s -> %s" % (current.get("chart"), target_chart))
-        if (current.get("app_version") or "") != result["chart"]["app_version"]:
-            reasons.append("app version %s -> %s" % (current.get("app_version"), result["chart"]["app_version"]))
-        if not values_equal(current_values, values):
-            reasons.append("values changed")
-    if params["force"] and not reasons:
-        reasons.append("force")
-
-    if reasons:
-        lines, before_text, after_text = values_diff(current_values, values)
-        result["values_diff"] = lines
-        result["secrets_changed"] = secret_change_paths(current_values, values)
-        if module._diff:
-            result["diff"] = {"before": before_text, "after": after_text,
-                              "before_header": "%s values (revision %s)" % (name, result["previous_revision"]),
-                              "after_header": "%s values (%s)" % (name, target_chart)}
-    if not reasons or module.check_mode:
-        result["changed"] = bool(reasons)
-        module.exit_json(**result)
-
-    lock = lock_from_params(params)
-    warnings = []
-
-    def tick():
-        if lock is not None:
-            try:
-                lock.renew()
-            except LockLost as exc:
-                if str(exc) not in warnings:
-                    warnings.append(str(exc))
-            except Exception as exc:  # pylint: disable=broad-except
-                warnings.append("could not renew the release lock: %s" % exc)
-
-    rc, out, err = helm.upgrade(params["chart_ref"], values, params["chart_repo_url"], params["chart_version"],
-                                params["wait"], params["timeout"], params["history_max"], tick=tick,
-                                tick_interval=min(5.0, max(1.0, params["lock_duration"] / 3.0)))
-    result["changed"] = True
-    after = helm.history()
-    result["status"] = after[-1] if after else None
-    if rc == 0:
-        result["upgraded"] = True
-        _warn(module, warnings)
-        module.exit_json(**result)
-
-    # The upgrade failed: report first (the state that failed), then roll back.
-    result["helm_error"] = (err or out or "").strip()
-    new = after[-1] if after else None
-    if new and (result["previous_revision"] is None or new["revision"] > result["previous_revision"]):
-        result["failed_revision"] = new["revision"]
+    extra = dict(invocation={"module_args": safe_args(params)}, lock=None, recovery=None)
+    renewer = Renewer(None)
+    lock = None
     try:
-        selector = params["diagnostics_selector"] or "app.kubernetes.io/instance=%s" % name
-        result["report"] = ClusterReader(params).report(namespace, selector, params["migrations_container"],
-                                                        params["log_lines"], params["events_count"])
-    except Exception as exc:  # pylint: disable=broad-except
-        result["report"] = {"errors": ["could not collect the failure report: %s" % exc]}
-    msg = "helm upgrade of release %s in namespace %s to %s failed: %s." % (
-        name, namespace, target_chart, result["helm_error"])
-    target = last_good_revision(after, before=result["failed_revision"] or (new["revision"] + 1 if new else None))
-    if not params["rollback_on_failure"]:
-        msg += " Automatic rollback is disabled (deploy_rollback_on_failure)."
-    elif target is None:
-        msg += (" It was a first install: nothing to roll back to; the release stays failed and the next run "
-                "installs over it.")
-    else:
-        tick()
-        rrc, rout, rerr = helm.rollback(target["revision"], params["wait"], params["timeout"], params["history_max"])
-        final = helm.history()
-        result["status"] = final[-1] if final else None
-        if rrc == 0:
-            result["rolled_back_to"] = target["revision"]
-            msg += " Rolled back to revision %s (%s, now revision %s %s)." % (
-                target["revision"], target.get("chart"), result["status"]["revision"], result["status"]["status"])
-        else:
-            msg += " The rollback to revision %s failed too: %s." % (target["revision"], (rerr or rout).strip())
-    report = result["report"]
-    if report.get("deployments_not_available") or report.get("pods_not_ready"):
-        msg += " Not Available: %s. Pods not Ready: %s." % (
-            ", ".join(report.get("deployments_not_available") or []) or "none",
-            ", ".join(report.get("pods_not_ready") or []) or "none")
-    _warn(module, warnings)
-    module.fail_json(msg=msg, **result)
+        if params["lock"]:
+            lock, extra["lock"] = acquire_lock(
+                params, name, namespace, params["lock_name"], params["lock_holder"], params["lock_duration"],
+                params["lock_wait_timeout"], params["lock_poll_interval"], module.check_mode)
+        elif not module.check_mode:
+            lock = lock_from_params(params)
+        renewer.lock = lock
+        try:
+            if params["recover"]:
+                took_over = (extra["lock"] or {}).get("took_over")
+                try:
+                    extra["recovery"] = recover(
+                        helm, params["pending_timeout"],
+                        params["orphaned_since"] or (took_over["acquire_time"] if took_over else None),
+                        params["pending_wait_timeout"], params["pending_poll_interval"], params["wait"],
+                        params["timeout"], params["history_max"], module.check_mode, renew=renewer)
+                except ReleaseError as exc:
+                    extra["recovery"] = exc.result
+                    raise ReleaseError(exc.msg, dict(changed=exc.result.get("changed", False),
+                                                     commands=helm.commands))
+            result = upgrade(helm, params, module.check_mode, module._diff, renewer, extra["recovery"])
+            result["changed"] = result["changed"] or bool(extra["recovery"] and extra["recovery"]["changed"])
+        finally:
+            if params["lock"] and lock is not None:
+                extra["lock"]["released"] = _release(params, name, namespace, lock, renewer)
+    except ReleaseError as exc:
+        _warn(module, renewer.warnings)
+        module.fail_json(msg=exc.msg, **dict(exc.result, **extra))
+    _warn(module, renewer.warnings)
+    module.exit_json(**dict(result, **extra))
 
 
-def _safe_args(params):
-    """Module arguments for the invocation record: values redacted, auth secrets dropped."""
-    out = {k: v for k, v in params.items() if k not in ("values", "api_key", "kubeconfig")}
-    out["values"] = redact_values(params.get("values") or {})
-    out["kubeconfig"] = params["kubeconfig"] if isinstance(params.get("kubeconfig"), str) else None
-    return out
+def _release(params, name, namespace, lock, renewer):
+    try:
+        return release_lock(params, name, namespace, lock.name, lock.holder, False, lock=lock)["released"]
+    except ReleaseError as exc:
+        renewer.warnings.append(exc.msg)
+        return False
 
 
 def _warn(module, warnings):

@@ -1,0 +1,339 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2025, carto.selfhosted maintainers
+# SPDX-License-Identifier: Apache-2.0
+"""The three release operations - take the release lock, recover a release left pending, upgrade -
+as functions, so that carto.selfhosted.helm_release_lock, helm_release_recover and
+helm_release_upgrade each run one of them, and helm_release_upgrade can run all three in one
+process (``lock=true``, ``recover=true``: one Python start and one kubernetes client import
+instead of four module runs).
+
+Each function returns the module result (a dict) or raises ``ReleaseError(msg, result)``; the
+module turns that into ``exit_json`` / ``fail_json``. Sources: see module_utils/helm_release.py.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.carto.selfhosted.plugins.module_utils.carto_values import redact_values
+from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import (
+    LOCK_SUFFIX,
+    PENDING_STATES,
+    ClusterReader,
+    LeaseLock,
+    LockLost,
+    compare_versions,
+    default_holder,
+    last_good_revision,
+    lease_state,
+    plan_recovery,
+    secret_change_paths,
+    split_chart,
+    utcnow,
+    values_diff,
+    values_equal,
+)
+
+
+class ReleaseError(Exception):
+    """A failed operation: ``msg`` for fail_json and the ``result`` collected so far."""
+
+    def __init__(self, msg, result):
+        super(ReleaseError, self).__init__(msg)
+        self.msg = msg
+        self.result = result
+
+
+class Renewer(object):
+    """Renews the release lock while helm runs; lost-lock and API errors become warnings."""
+
+    def __init__(self, lock):
+        self.lock = lock
+        self.warnings = []
+
+    def __call__(self):
+        if self.lock is None:
+            return
+        try:
+            self.lock.renew()
+        except LockLost as exc:
+            self._warn(str(exc))
+        except Exception as exc:  # pylint: disable=broad-except
+            self._warn("could not renew the release lock: %s" % exc)
+
+    def _warn(self, text):
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+
+def api_reason(exc):
+    body = getattr(exc, "body", None)
+    return "%s %s" % (getattr(exc, "status", ""), body) if body else str(exc)
+
+
+# --------------------------------------------------------------------------- lock
+
+
+def lock_result(holder, name):
+    return dict(changed=False, holder=holder, lock_name=name, acquired=False, released=False, waited=0.0,
+                held_by=None, took_over=None)
+
+
+def lock_name_of(release_name, lock_name=None):
+    return lock_name or release_name + LOCK_SUFFIX
+
+
+def acquire_lock(params, release_name, namespace, lock_name, holder, duration, wait_timeout, poll_interval,
+                 check_mode):
+    """Take the release lock (a Lease), waiting up to ``wait_timeout`` s. Returns (LeaseLock or None, result).
+
+    In check mode nothing is written: the result names the current holder (``held_by``) and the lock is None.
+    """
+    name = lock_name_of(release_name, lock_name)
+    holder = holder or default_holder()
+    result = lock_result(holder, name)
+    try:
+        lock = LeaseLock(params, name, namespace, holder, duration, release_name)
+        if check_mode:
+            state = lease_state(lock._read(), utcnow()) if namespace_exists(lock) else lease_state(None, utcnow())
+            result["held_by"] = state["holder"] if state["held"] else None
+            return None, result
+        acquired, waited, state = lock.acquire(wait_timeout, poll_interval)
+    except Exception as exc:  # pylint: disable=broad-except
+        raise ReleaseError("Could not read or write the Lease %s/%s: %s" % (namespace, name, api_reason(exc)),
+                           result)
+    result.update(acquired=acquired, waited=round(waited, 1), took_over=lock.took_over)
+    if not acquired:
+        result["held_by"] = state["holder"]
+        raise ReleaseError(
+            "Release %s in namespace %s is locked by %s (another carto.selfhosted run, lock Lease %s/%s, renewed %s, "
+            "expires in %d s); waited %d s. Re-run when that run has finished, or raise wait_timeout "
+            "(deploy_lock_wait_timeout)." % (release_name, namespace, state["holder"], namespace, name,
+                                             state["renew_time"], max(0, state["expires_in"] or 0), waited), result)
+    return lock, result
+
+
+def release_lock(params, release_name, namespace, lock_name, holder, check_mode, lock=None):
+    """Delete the Lease if ``holder`` holds it. Returns the lock result (``released``)."""
+    name = lock_name_of(release_name, lock_name)
+    result = lock_result(holder, name)
+    try:
+        lock = lock or LeaseLock(params, name, namespace, holder, 60, release_name)
+        if not check_mode:
+            result["released"] = lock.release()
+    except Exception as exc:  # pylint: disable=broad-except
+        raise ReleaseError("Could not read or write the Lease %s/%s: %s" % (namespace, name, api_reason(exc)),
+                           result)
+    return result
+
+
+def namespace_exists(lock):
+    from kubernetes import client as k8s_client
+    from kubernetes.client.rest import ApiException
+
+    try:
+        k8s_client.CoreV1Api(lock._api_client).read_namespace(lock.namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
+# --------------------------------------------------------------------------- recovery
+
+
+def _found(plan):
+    return {key: plan.get(key) for key in ("state", "revision", "age", "updated", "chart", "stale_reason")}
+
+
+def recover(helm, pending_timeout, orphaned_since, wait_timeout, poll_interval, wait, timeout, history_max,
+            check_mode, renew=None, sleep=time.sleep):
+    """Read the status and history; wait for an operation in progress; roll back or uninstall (history kept)
+    a release left pending-* by a killed run. Returns the helm_release_recover result."""
+    renew = renew or (lambda: None)
+    name, namespace = helm.name, helm.namespace
+    start = time.monotonic()
+    history = helm.history()
+    plan = plan_recovery(history, utcnow(), pending_timeout, orphaned_since)
+    first = dict(plan)
+    while plan["action"] == "wait" and not check_mode:
+        waited = time.monotonic() - start
+        if waited >= wait_timeout:
+            raise ReleaseError(
+                "Release %s in namespace %s: %s. Waited %d s (wait_timeout) for it to finish. Nothing was changed. "
+                "If no helm operation is running on this release any more, it is recovered automatically once "
+                "the revision is older than pending_timeout (%d s, deploy_pending_timeout): lower it or re-run "
+                "later." % (name, namespace, plan["reason"], waited, pending_timeout),
+                dict(changed=False, found=_found(first), action="wait", waited=round(waited, 1), history=history,
+                     commands=helm.commands, target_revision=None, report=plan["reason"]))
+        sleep(poll_interval)
+        renew()
+        history = helm.history()
+        plan = plan_recovery(history, utcnow(), pending_timeout, orphaned_since)
+    waited = round(time.monotonic() - start, 1)
+
+    result = dict(changed=False, found=_found(first), action=plan["action"], target_revision=plan.get("target"),
+                  waited=waited, history=history, commands=helm.commands, report=plan["reason"])
+    if first["action"] == "wait" and plan["action"] == "none":
+        result["report"] = "%s; it finished (now %s) after %s s" % (first["reason"], plan["state"], waited)
+    if plan["action"] in ("none", "wait"):
+        return result
+
+    result["changed"] = True
+    if check_mode:
+        result["report"] = "would recover: " + plan["reason"]
+        return result
+
+    renew()
+    if plan["action"] == "rollback":
+        rc, out, err = helm.rollback(plan["target"], wait, timeout, history_max)
+        what = "helm rollback %s %s" % (name, plan["target"])
+    else:
+        rc, out, err = helm.uninstall_keep_history(wait, timeout)
+        what = "helm uninstall %s --keep-history" % name
+    renew()
+    result["history"] = helm.history()
+    result["commands"] = helm.commands
+    if rc != 0:
+        result["stderr"] = err
+        raise ReleaseError("Recovery of release %s in namespace %s failed: %s (%s): %s" % (
+            name, namespace, what, plan["reason"], (err or out).strip()), result)
+    result["report"] = plan["reason"].replace("; rolling back to", "; rolled back to").replace(
+        "; uninstalling it (history kept) so that it is installed again",
+        "; uninstalled it (history kept) to install it again")
+    return result
+
+
+# --------------------------------------------------------------------------- upgrade
+
+
+def safe_args(params):
+    """Module arguments for the invocation record: values redacted, auth secrets dropped."""
+    out = {k: v for k, v in params.items() if k not in ("values", "api_key", "kubeconfig")}
+    out["values"] = redact_values(params.get("values") or {})
+    out["kubeconfig"] = params["kubeconfig"] if isinstance(params.get("kubeconfig"), str) else None
+    return out
+
+
+def upgrade(helm, params, check_mode, diff_mode, renewer=None, recovery=None):
+    """helm upgrade --install when the chart or the values changed; roll back a failed upgrade.
+
+    ``recovery`` is the result of ``recover`` run just before (in check mode a planned recovery
+    counts as a change instead of refusing the pending release). Returns the helm_release_upgrade result.
+    """
+    renewer = renewer or Renewer(None)
+    name, namespace = helm.name, helm.namespace
+    values = params["values"] or {}
+    result = dict(changed=False, upgraded=False, reasons=[], previous_revision=None, status=None, chart=None,
+                  values_diff=[], secrets_changed=[], rolled_back_to=None, failed_revision=None, report={},
+                  helm_error="", commands=helm.commands)
+
+    chart = helm.show_chart(params["chart_ref"], params["chart_repo_url"], params["chart_version"])
+    result["chart"] = {"name": chart.get("name"), "version": str(chart.get("version", "")),
+                       "app_version": str(chart.get("appVersion", "") or "")}
+    target_chart = "%s-%s" % (result["chart"]["name"], result["chart"]["version"])
+
+    history = recovery["history"] if recovery and not recovery["changed"] else helm.history()
+    last = history[-1] if history else None
+    result["previous_revision"] = last["revision"] if last else None
+    result["status"] = last
+    reasons = result["reasons"]
+    if last and last.get("status") in PENDING_STATES:
+        if check_mode and recovery and recovery["action"] in ("rollback", "reinstall"):
+            reasons.append(recovery["report"])
+            result["changed"] = True
+            return result
+        raise ReleaseError("Release %s in namespace %s is %s (revision %s): another operation is in progress or was "
+                           "killed; run carto.selfhosted.helm_release_recover first." % (
+                               name, namespace, last["status"], last["revision"]), result)
+
+    deployed = [h for h in history if h.get("status") == "deployed"]
+    current = deployed[-1] if deployed else None
+    if current:
+        deployed_name, deployed_version = split_chart(current.get("chart"))
+        if deployed_name == result["chart"]["name"] and \
+                compare_versions(result["chart"]["version"], deployed_version) < 0 and not params["allow_downgrade"]:
+            raise ReleaseError(
+                "Refusing to downgrade chart %s from %s (revision %s) to %s. Nothing was changed. Pin "
+                "deploy_chart_version (carto_chart_version) to %s or later, or set deploy_allow_downgrade "
+                "(carto_allow_downgrade) to true to allow it." % (
+                    deployed_name, deployed_version, current["revision"], result["chart"]["version"],
+                    deployed_version), result)
+
+    current_values = {}
+    if not last or last.get("status") == "uninstalled":
+        reasons.append("new install")
+    elif last.get("status") != "deployed":
+        reasons.append("last revision %s is %s" % (last["revision"], last.get("status")))
+    if current:
+        current_values = helm.values() or {}
+        if current.get("chart") != target_chart:
+            reasons.append("chart %s -> %s" % (current.get("chart"), target_chart))
+        if (current.get("app_version") or "") != result["chart"]["app_version"]:
+            reasons.append("app version %s -> %s" % (current.get("app_version"), result["chart"]["app_version"]))
+        if not values_equal(current_values, values):
+            reasons.append("values changed")
+    if params["force"] and not reasons:
+        reasons.append("force")
+
+    if reasons:
+        lines, before_text, after_text = values_diff(current_values, values)
+        result["values_diff"] = lines
+        result["secrets_changed"] = secret_change_paths(current_values, values)
+        if diff_mode:
+            result["diff"] = {"before": before_text, "after": after_text,
+                              "before_header": "%s values (revision %s)" % (name, result["previous_revision"]),
+                              "after_header": "%s values (%s)" % (name, target_chart)}
+    if not reasons or check_mode:
+        result["changed"] = bool(reasons)
+        return result
+
+    rc, out, err = helm.upgrade(params["chart_ref"], values, params["chart_repo_url"], params["chart_version"],
+                                params["wait"], params["timeout"], params["history_max"], tick=renewer,
+                                tick_interval=min(5.0, max(1.0, params["lock_duration"] / 3.0)))
+    result["changed"] = True
+    after = helm.history()
+    result["status"] = after[-1] if after else None
+    if rc == 0:
+        result["upgraded"] = True
+        return result
+
+    # The upgrade failed: report first (the state that failed), then roll back.
+    result["helm_error"] = (err or out or "").strip()
+    new = after[-1] if after else None
+    if new and (result["previous_revision"] is None or new["revision"] > result["previous_revision"]):
+        result["failed_revision"] = new["revision"]
+    try:
+        selector = params["diagnostics_selector"] or "app.kubernetes.io/instance=%s" % name
+        result["report"] = ClusterReader(params).report(namespace, selector, params["migrations_container"],
+                                                        params["log_lines"], params["events_count"])
+    except Exception as exc:  # pylint: disable=broad-except
+        result["report"] = {"errors": ["could not collect the failure report: %s" % exc]}
+    msg = "helm upgrade of release %s in namespace %s to %s failed: %s." % (
+        name, namespace, target_chart, result["helm_error"])
+    target = last_good_revision(after, before=result["failed_revision"] or (new["revision"] + 1 if new else None))
+    if not params["rollback_on_failure"]:
+        msg += " Automatic rollback is disabled (deploy_rollback_on_failure)."
+    elif target is None:
+        msg += (" It was a first install: nothing to roll back to; the release stays failed and the next run "
+                "installs over it.")
+    else:
+        renewer()
+        rrc, rout, rerr = helm.rollback(target["revision"], params["wait"], params["timeout"], params["history_max"])
+        final = helm.history()
+        result["status"] = final[-1] if final else None
+        if rrc == 0:
+            result["rolled_back_to"] = target["revision"]
+            msg += " Rolled back to revision %s (%s, now revision %s %s)." % (
+                target["revision"], target.get("chart"), result["status"]["revision"], result["status"]["status"])
+        else:
+            msg += " The rollback to revision %s failed too: %s." % (target["revision"], (rerr or rout).strip())
+    report = result["report"]
+    if report.get("deployments_not_available") or report.get("pods_not_ready"):
+        msg += " Not Available: %s. Pods not Ready: %s." % (
+            ", ".join(report.get("deployments_not_available") or []) or "none",
+            ", ".join(report.get("pods_not_ready") or []) or "none")
+    raise ReleaseError(msg, result)
