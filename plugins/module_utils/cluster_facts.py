@@ -92,7 +92,8 @@ def gather(cluster, cli, want_gateway=False, want_metrics=False, metrics_apiserv
 def _run(call):
     try:
         rc, out, err = call()
-    except Exception as exc:  # pylint: disable=broad-except  (binary missing, not executable)
+    except Exception as exc:  # pylint: disable=broad-except
+        # the binary is missing or not executable
         return {"rc": 127, "stdout": "", "stderr": str(exc)}
     return {"rc": rc, "stdout": (out or "").strip(), "stderr": (err or "").strip()}
 

@@ -259,7 +259,8 @@ def main():
     cli = _Cli(module, helm_binary, params["kubectl_binary"])
     try:
         cluster = KubernetesReader(api_client(params))
-    except Exception as exc:  # pylint: disable=broad-except  (no kubeconfig, bad context)
+    except Exception as exc:  # pylint: disable=broad-except
+        # no kubeconfig, a bad context: recorded as the cluster error
         cluster = _Unreachable(exc)
     helm = HelmRelease(module, params["release_name"], params["release_namespace"])
     render = None

@@ -137,7 +137,7 @@ options:
     description:
       - Take the release lock (a Lease I(lock_name)) before anything else and release it at the end, also on
         failure. I(lock_holder) is the holder identity (a unique one is generated when it is not set).
-      - In check mode the Lease is only read (RV(lock.held_by)).
+      - In check mode the Lease is only read (C(held_by) in RV(lock)).
     type: bool
     default: false
   lock_wait_timeout:
