@@ -291,8 +291,20 @@ def api_client(params):
     return get_api_client(**k8s_auth(params)).client.client  # K8SClient > K8SDynamicClient > ApiClient
 
 
+def without_managed_fields(obj):
+    """The object without ``metadata.managedFields`` (server-side apply bookkeeping, hidden by ``kubectl get``
+    too): about a third of a Deployment or pod, and nothing the verification looks at."""
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    if not isinstance(meta, dict) or "managedFields" not in meta:
+        return obj
+    out = dict(obj)
+    out["metadata"] = dict((key, value) for key, value in meta.items() if key != "managedFields")
+    return out
+
+
 class ReleaseReader(object):
-    """The release's objects through the kubernetes client, as the API serves them.
+    """The release's objects through the kubernetes client, as the API serves them but without
+    ``metadata.managedFields`` (``without_managed_fields``).
 
     List items get ``apiVersion`` and ``kind`` like kubernetes.core.k8s_info returns them. The client is
     built on first use, and again on the next read when building it failed (a kubeconfig that cannot be
@@ -322,7 +334,8 @@ class ReleaseReader(object):
         api = getattr(k8s_client, api_name)(api_client)
         response = getattr(api, method)(self.namespace, label_selector=self.selector, _preload_content=False)
         items = (self._json(response) or {}).get("items") or []
-        return [dict([("apiVersion", api_version), ("kind", kind)] + list(item.items())) for item in items]
+        return [without_managed_fields(dict([("apiVersion", api_version), ("kind", kind)] + list(item.items())))
+                for item in items]
 
     def _read(self, api_name, method, name):
         from kubernetes.client.rest import ApiException
@@ -330,11 +343,12 @@ class ReleaseReader(object):
         k8s_client, api_client = self._apis()
         api = getattr(k8s_client, api_name)(api_client)
         try:
-            return self._json(getattr(api, method)(name, self.namespace, _preload_content=False))
+            found = self._json(getattr(api, method)(name, self.namespace, _preload_content=False))
         except ApiException as exc:
             if exc.status == 404:
                 return None
             raise
+        return without_managed_fields(found) if found else found
 
     def deployments(self):
         return self._list("AppsV1Api", "list_namespaced_deployment", "apps/v1", "Deployment")

@@ -42,8 +42,10 @@ description:
   - With O(ingress=true) reads the router Ingress (named like the Service) for its address
     (C(carto-customizations.md), I(Troubleshooting), I(Ingress); C(carto-access-outside-cluster.md)).
   - "Objects are returned as the API serves them (list items with C(apiVersion) and C(kind)), the format of
-    M(kubernetes.core.k8s_info) C(resources). An API, helm or kubeconfig error does not fail the module: the read
-    is retried while its wait lasts, then its result is null, the reason is in C(errors) and shown as a warning.
+    M(kubernetes.core.k8s_info) C(resources), except C(metadata.managedFields), left out as C(kubectl get) does
+    (about a third of each object; no check uses it). An API, helm or kubeconfig error does not fail the module:
+    the read is retried while its wait lasts, then its result is null, the reason is in C(errors) and shown as a
+    warning.
     Judging the release is left to the C(carto.selfhosted.verify_report) filter."
   - It belongs to the C(carto.selfhosted.cluster) action group, so O(kubeconfig) and O(context) come from
     C(module_defaults). The Kubernetes client is built by kubernetes.core from these options as for

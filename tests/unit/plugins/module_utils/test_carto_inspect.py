@@ -486,7 +486,8 @@ def test_release_reader_lists_like_k8s_info(monkeypatch):
 
         def list_namespaced_deployment(self, namespace, label_selector=None, _preload_content=True):
             calls.append(("deployments", namespace, label_selector, _preload_content))
-            return FakeResponse({"kind": "DeploymentList", "items": [{"metadata": {"name": "carto-router"}}]})
+            return FakeResponse({"kind": "DeploymentList", "items": [{"metadata": {
+                "name": "carto-router", "managedFields": [{"manager": "helm", "fieldsV1": {"f:spec": {}}}]}}]})
 
         def list_namespaced_stateful_set(self, namespace, label_selector=None, _preload_content=True):
             return FakeResponse({"kind": "StatefulSetList", "items": None})
@@ -504,7 +505,8 @@ def test_release_reader_lists_like_k8s_info(monkeypatch):
                 raise ApiException(status=404, reason="Not Found")
             if name == "forbidden":
                 raise ApiException(status=403, reason="Forbidden")
-            return FakeResponse({"kind": "Service", "apiVersion": "v1", "metadata": {"name": name}})
+            return FakeResponse({"kind": "Service", "apiVersion": "v1",
+                                 "metadata": {"name": name, "managedFields": [{"manager": "helm"}]}})
 
     monkeypatch.setattr(k8s_client, "AppsV1Api", FakeApps)
     monkeypatch.setattr(k8s_client, "CoreV1Api", FakeCore)
@@ -531,3 +533,14 @@ def test_release_reader_lists_like_k8s_info(monkeypatch):
     assert len(built) == 2  # built again after the failure, then kept
     assert calls[0] == ("deployments", "carto", "app.kubernetes.io/instance=carto", False)
     assert calls[1] == ("service", "carto-router", "carto", False)
+
+
+def test_without_managed_fields():
+    obj = {"kind": "Pod", "metadata": {"name": "p", "labels": {"a": "b"}, "managedFields": [{"manager": "x"}]},
+           "spec": {}}
+    assert ci.without_managed_fields(obj) == {"kind": "Pod", "metadata": {"name": "p", "labels": {"a": "b"}},
+                                              "spec": {}}
+    assert "managedFields" in obj["metadata"]  # the input is left alone
+    plain = {"metadata": {"name": "p"}}
+    assert ci.without_managed_fields(plain) is plain
+    assert ci.without_managed_fields({"kind": "x"}) == {"kind": "x"}
