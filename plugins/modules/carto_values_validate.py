@@ -48,8 +48,9 @@ description:
     Ansible Vault); keys shown in the guides that this chart version ignores; empty (null) sections."
   - Returns the Secrets referenced by the values (name, keys, key paths, sources) and, with I(existing_secrets),
     checks that they exist and have those keys.
-  - Never changes anything; secret values are never returned (see RV(merged_values_redacted)) and are masked in
-    the module invocation.
+  - Changes nothing, except the one file of I(write) (the C(carto.selfhosted.values) role writes the rendered
+    C(customizations.yaml) this way, in the same module run as its validation). Secret values are never returned
+    (see RV(merged_values_redacted)) and are masked in the module invocation.
 requirements:
   - PyYAML
   - jsonschema >= 4.0 (Draft 2020-12)
@@ -118,6 +119,23 @@ options:
       - Warn about secret values (passwords, API keys, service account keys) written inline in the sources.
     type: bool
     default: true
+  write:
+    description:
+      - Write I(content) to I(path) before validating, so that the file the problems name exists on disk. The file
+        gets mode C(0600) (it may hold values the operator treats as secret) and a missing directory is created
+        with mode C(0700); the write is atomic and skipped when the file already has this content and mode.
+      - RV(changed) is true when the file was (or, in check mode, would be) written. Nothing is written in check
+        mode. In diff mode RV(diff) shows the file before and after with every secret value redacted.
+    type: dict
+    suboptions:
+      path:
+        description: File to write (on the controller).
+        type: path
+        required: true
+      content:
+        description: Its text (YAML).
+        type: str
+        required: true
   problems:
     description:
       - Problems the caller already found in its own inputs, for example in the structured inventory variables
@@ -195,6 +213,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+written:
+  description: With I(write), the path written (or that would be written in check mode), else null.
+  returned: always
+  type: str
+  sample: /srv/carto/output/customizations.yaml
+diff:
+  description: With I(write) in diff mode, the file before and after, secret values redacted.
+  returned: when the file changes in diff mode
+  type: dict
 problems:
   description:
     - All problems, errors first, then by source order and key path.
@@ -265,6 +292,8 @@ msg:
   type: str
 """
 
+import os
+import tempfile
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -287,6 +316,10 @@ ARGUMENT_SPEC = dict(
     domain_required=dict(type="bool", default=True),
     external_tls_termination=dict(type="bool", default=False),
     warn_inline_secrets=dict(type="bool", default=True),
+    write=dict(type="dict", options=dict(
+        path=dict(type="path", required=True),
+        content=dict(type="str", required=True),
+    )),
     # A list of dicts without a suboptions spec: a problem has a ``message`` key, a name Ansible reserves for
     # module options. Each problem is checked against PROBLEM_SPEC by _caller_problems().
     problems=dict(type="list", elements="dict", default=[]),
@@ -325,6 +358,56 @@ def _caller_problems(module, problems):
     return checked
 
 
+def _write(module, spec):
+    """Write ``spec['content']`` to ``spec['path']`` (0600, directory 0700) when it differs.
+
+    Returns None when nothing changed, else {'path', 'diff'}. Check mode only reports.
+    """
+    if not spec:
+        return None
+    path, content = spec["path"], spec["content"]
+    directory = os.path.dirname(path) or "."
+    before = None
+    if os.path.exists(path):
+        with open(path) as handle:
+            before = handle.read()
+        if before == content and (os.stat(path).st_mode & 0o777) == 0o600:
+            return None
+    out = {"path": path, "diff": None}
+    if module._diff:
+        out["diff"] = {"before": _redacted_text(before or ""), "after": _redacted_text(content),
+                       "before_header": path, "after_header": path}
+    if module.check_mode:
+        return out
+    try:
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o700)
+            os.chmod(directory, 0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".carto-", dir=directory)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(content)
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, path)  # same directory: atomic, and the file is never readable by others
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="Could not write %s: %s. Fix: make its directory writable or set carto_output_dir "
+                             "(values_output_dir) to a writable directory." % (path, exc))
+    return out
+
+
+def _redacted_text(text):
+    try:
+        data = carto_values.load_yaml_text(text, "content")[0] if text.strip() else {}
+    except Exception:  # pylint: disable=broad-except
+        return "<not YAML: not shown>\n"
+    if not isinstance(data, dict):
+        return "<not a mapping: not shown>\n"
+    return carto_values.yaml.safe_dump(carto_values.redact_values(data), default_flow_style=False, sort_keys=True)
+
+
 def _mask(module, values):
     # Very short values would mask unrelated text everywhere in the output.
     module.no_log_values.update(value for value in values if len(value) >= 4)
@@ -352,6 +435,8 @@ def main():
             content = carto_values.load_yaml_text(content, "content")[0]
         if isinstance(content, dict):
             _mask(module, carto_values.secret_values(content))
+
+    written = _write(module, params["write"])
 
     existing = params["existing_secrets"]
     if existing is not None:
@@ -383,7 +468,8 @@ def main():
         module.warn(carto_values.format_problem(warning))
 
     output = dict(
-        changed=False,
+        changed=bool(written),
+        written=written["path"] if written else None,
         problems=result["problems"],
         errors=result["errors"],
         validation_warnings=result["warnings"],
@@ -393,6 +479,8 @@ def main():
         chart=result["chart"],
         sources=result["sources"],
     )
+    if written and written.get("diff"):
+        output["diff"] = written["diff"]
     if result["errors"]:
         lines = [carto_values.format_problem(problem) for problem in result["errors"]]
         module.fail_json(msg="Helm values validation failed with %d error(s) (chart %s):\n%s"

@@ -207,3 +207,56 @@ def test_documentation_matches_argument_spec():
     returned = yaml.safe_load(carto_values_validate.RETURN)
     assert {"problems", "errors", "validation_warnings", "referenced_secrets", "merged_values_redacted",
             "missing_secrets", "msg"} <= set(returned)
+
+
+def test_write_creates_the_file_0600_in_a_0700_directory_then_is_idempotent(capsys, tmp_path):
+    text = "appConfigValues:\n  selfHostedDomain: carto.example.com\n"
+    target = tmp_path / "out" / "customizations.yaml"
+    args = {"sources": [{"name": str(target), "content": text}], "write": {"path": str(target), "content": text}}
+    code, result, _raw = run(args, capsys)
+    assert code == 0 and result["changed"] is True and result["written"] == str(target)
+    assert target.read_text() == text
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+    assert oct(target.parent.stat().st_mode & 0o777) == "0o700"
+    assert [p.name for p in target.parent.iterdir()] == ["customizations.yaml"]  # no temporary file left
+    code, again, _raw = run(args, capsys)
+    assert code == 0 and again["changed"] is False and again["written"] is None
+
+
+def test_write_fixes_the_mode_and_check_mode_writes_nothing(capsys, tmp_path):
+    text = "appConfigValues:\n  selfHostedDomain: carto.example.com\n"
+    target = tmp_path / "customizations.yaml"
+    target.write_text(text)
+    target.chmod(0o644)
+    args = {"sources": [DOMAIN], "write": {"path": str(target), "content": text}}
+    code, result, _raw = run(dict(args, _ansible_check_mode=True), capsys)
+    assert code == 0 and result["changed"] is True
+    assert oct(target.stat().st_mode & 0o777) == "0o644"
+    code, result, _raw = run(args, capsys)
+    assert result["changed"] is True and oct(target.stat().st_mode & 0o777) == "0o600"
+    fresh = tmp_path / "new" / "customizations.yaml"
+    code, result, _raw = run({"sources": [DOMAIN], "write": {"path": str(fresh), "content": text},
+                              "_ansible_check_mode": True}, capsys)
+    assert result["changed"] is True and not fresh.parent.exists()
+
+
+def test_write_diff_redacts_secrets_and_the_file_is_written_even_when_invalid(capsys, tmp_path):
+    before = "externalRedis:\n  host: redis\n  password: old-Secret-1\n"
+    after = "externalRedis:\n  host: redis\n  password: new-Secret-2\nappConfigValue: {}\n"
+    target = tmp_path / "customizations.yaml"
+    target.write_text(before)
+    code, result, raw = run({"sources": [DOMAIN, {"name": str(target), "content": after}],
+                             "write": {"path": str(target), "content": after}, "_ansible_diff": True}, capsys)
+    assert code == 1 and "appConfigValue: unknown key" in result["msg"]
+    assert target.read_text() == after  # the operator can open the file the errors name
+    assert "old-Secret-1" not in raw and "new-Secret-2" not in raw
+    assert "host: redis" in result["diff"]["after"] and "appConfigValue" in result["diff"]["after"]
+
+
+def test_write_to_an_unwritable_place_names_the_fix(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, result, _raw = run({"sources": [DOMAIN], "write": {"path": str(blocker / "sub" / "c.yaml"),
+                                                             "content": "a: 1\n"}}, capsys)
+    assert code == 1 and result["msg"].startswith("Could not write %s" % (blocker / "sub" / "c.yaml"))
+    assert "carto_output_dir" in result["msg"]
