@@ -124,7 +124,7 @@ options:
       - Write I(content) to I(path) before validating, so that the file the problems name exists on disk. The file
         gets mode C(0600) (it may hold values the operator treats as secret) and a missing directory is created
         with mode C(0700); the write is atomic and skipped when the file already has this content and mode.
-      - RV(changed) is true when the file was (or, in check mode, would be) written. Nothing is written in check
+      - C(changed) is true when the file was (or, in check mode, would be) written. Nothing is written in check
         mode. In diff mode RV(diff) shows the file before and after with every secret value redacted.
     type: dict
     suboptions:
