@@ -34,7 +34,10 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools" / "localcluster"))
 sys.path.insert(0, str(REPO / "tests" / "tools"))
 
-RECAP = re.compile(r"ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
+RECAP = re.compile(r"ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)")
+# ansible.posix.profile_tasks summary lines: "<role> : <task name> ----- 1.23s"
+PROFILE = re.compile(r"^(\S.*?) -{3,} (\d+\.\d+)s$", re.M)
+TOP = 6
 COMMAND = "python benchmarks/deploy_benchmark.py --results benchmarks/RESULTS.md"
 
 
@@ -65,7 +68,10 @@ def main():
         env.update({"PATH": os.pathsep.join([str(tools), str(pathlib.Path(sys.executable).parent), env["PATH"]]),
                     "KUBECONFIG": kubeconfig, "CARTO_LOCAL_KUBECONFIG": kubeconfig, "CARTO_REPO_DIR": str(REPO),
                     "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-                    "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".ansible" / "collections"), "ANSIBLE_NOCOLOR": "1"})
+                    "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".ansible" / "collections"), "ANSIBLE_NOCOLOR": "1",
+                    # Where the time goes: per-task times of every playbook run (a callback, no extra task).
+                    "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
+                    "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "all"})
         work = pathlib.Path(state) / "bench"
         pkg = work / "package"
         make_package.make_package(str(pkg))
@@ -78,10 +84,15 @@ def main():
                 "carto_external_redis": {"host": "redis.example.internal", "password": "bench-redis-password"}}
         change = {"mapsApi": {"podAnnotations": {"example.com/bench": "changed"}}}
 
-        def playbook(extra):
+        profiles = {}
+
+        def playbook(extra, step):
             proc, elapsed = run([str(pathlib.Path(sys.executable).parent / "ansible-playbook"),
                                  "playbooks/install.yml", "-i", "inventories/local", "-e", json.dumps(extra)], env)
             recap = RECAP.findall(proc.stdout)[-1]
+            tasks = [(name, float(seconds)) for name, seconds in PROFILE.findall(proc.stdout)]
+            profiles[step] = {"ok": int(recap[0]), "skipped": int(recap[4]), "tasks": tasks,
+                              "task_sum": sum(t for _, t in tasks), "elapsed": elapsed}
             return elapsed, int(recap[1])
 
         def revisions(namespace):
@@ -90,7 +101,7 @@ def main():
 
         results = {}
         # (a) fresh install
-        results["a_play"], _ = playbook(base)
+        results["a_play"], _ = playbook(base, "a")
         customizations = work / "out" / "customizations.yaml"
         secrets = json.loads(run(kubectl + ["get", "secrets", "-n", play_ns, "-l",
                                             "app.kubernetes.io/managed-by=carto.selfhosted", "-o", "json"], env)[0].stdout)
@@ -105,17 +116,17 @@ def main():
             for key, value in sorted((item.get("data") or {}).items()):
                 argv.append("--from-literal=%s=%s" % (key, base64.b64decode(value).decode()))
             run(argv, env)
-        run(manual_upgrade, env)
+        results["a_helm"] = run(manual_upgrade, env)[1]
         results["a_manual"] = time.monotonic() - start
 
         # (b) no-op re-run
         before = revisions(play_ns)
-        results["b_play"], results["b_changed"] = playbook(base)
+        results["b_play"], results["b_changed"] = playbook(base, "b")
         results["b_upgrades"] = revisions(play_ns) - before
         results["b_manual"] = run(manual_upgrade, env)[1]
 
         # (c) values change
-        results["c_play"], _ = playbook(dict(base, carto_values_overrides=change))
+        results["c_play"], _ = playbook(dict(base, carto_values_overrides=change), "c")
         override = work / "change.yaml"
         override.write_text(json.dumps(change))
         results["c_manual"] = run(manual_upgrade + ["-f", str(override)], env)[1]
@@ -136,7 +147,18 @@ def main():
             "met" if results["b_play"] <= 15 and results["b_upgrades"] == 0 and results["b_changed"] == 0
             else "NOT met"),
     ]
-    text = "\n".join(lines + [""] + ["- " + v for v in verdict])
+    verdict.append("floor: the manual install's own `helm upgrade --install --wait` took %.1f s of its %.1f s, so "
+                   "<= 2x leaves %.1f s for everything the playbook adds" % (
+                       results["a_helm"], results["a_manual"], 2 * results["a_manual"] - results["a_helm"]))
+    where = ["", "Where the time goes (`ansible.posix.profile_tasks`, the %d slowest tasks of each run):" % TOP, ""]
+    for step, title in (("a", "(a) fresh install"), ("b", "(b) no-op re-run"), ("c", "(c) values-change upgrade")):
+        prof = profiles[step]
+        slow = sorted(prof["tasks"], key=lambda item: -item[1])[:TOP]
+        where.append("- %s: %d tasks run, %d skipped; tasks %.1f s of %.1f s (the rest is ansible-playbook start-up "
+                     "and the play); slowest: %s" % (
+                         title, prof["ok"], prof["skipped"], prof["task_sum"], prof["elapsed"],
+                         "; ".join("%s %.2f s" % (name.split(" : ", 1)[-1], sec) for name, sec in slow)))
+    text = "\n".join(lines + [""] + ["- " + v for v in verdict] + where)
     print(text)
     if args.results:
         header = [

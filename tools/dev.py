@@ -137,24 +137,58 @@ def cmd_install(args):
     return rc
 
 
+def run_parallel(steps, env, logs):
+    """Run ``steps`` [(name, argv)] at the same time, each with its output in ``logs/<name>.log``; print
+    each log in order once every step has finished. Returns [(name, rc, seconds)]."""
+    logs.mkdir(parents=True, exist_ok=True)
+    running = []
+    for name, argv in steps:
+        log("$ %s  (output: %s)" % (" ".join(shlex.quote(str(a)) for a in argv), logs / (name + ".log")))
+        handle = open(str(logs / (name + ".log")), "w")
+        proc = subprocess.Popen([str(a) for a in argv], env=env, cwd=str(REPO), stdout=handle,
+                                stderr=subprocess.STDOUT)
+        running.append((name, proc, handle, time.monotonic()))
+    results = []
+    for name, proc, handle, started in running:
+        rc = proc.wait()
+        handle.close()
+        results.append((name, rc, time.monotonic() - started))
+    for name, rc, seconds in results:
+        sys.stdout.write((logs / (name + ".log")).read_text())
+        log("%s: %s in %.0f s" % (name, "ok" if rc == 0 else "FAILED (rc=%d)" % rc, seconds))
+    sys.stdout.flush()
+    return results
+
+
 def cmd_test(args):
     env = environment()
     ensure_package(env)
-    steps = [
+    # The checks that are one process each (ansible-lint, ansible-test sanity, molecule's converge) run side by
+    # side: one alone leaves the second core idle. CARTO_TEST_SERIAL=1 runs them one after the other.
+    checks = [
         ("ansible-lint", ["ansible-lint", "--profile", "production"]),
-        ("molecule", ["molecule", "test", "-s", "default"]),
         ("sanity", ["python", "tests/sanity/run.py"]),
-        # pytest last: its closing line is the run's verdict.
-        # Two workers, a test file per worker at a time: each worker starts its own local cluster, and
-        # the integration tests spend much of their time waiting on rollouts.
-        ("pytest", ["python", "-m", "pytest", "-q", "-n", "2", "--dist", "loadfile", "tests"] + args),
+        ("molecule", ["molecule", "test", "-s", "default"]),
     ]
-    results = []
-    for name, argv in steps:
+    # pytest last, alone: its closing line is the run's verdict. Two workers, a test file per worker at a
+    # time: each worker starts its own local cluster, and the integration tests spend much of their time
+    # waiting on rollouts.
+    pytest = ("pytest", ["python", "-m", "pytest", "-q", "-n", "2", "--dist", "loadfile", "tests"] + args)
+    if os.environ.get("CARTO_TEST_SERIAL") == "1":
+        results = []
+        for name, argv in checks:
+            started = time.monotonic()
+            rc = run(argv, env)
+            results.append((name, rc, time.monotonic() - started))
+            log("%s: %s in %.0f s" % (name, "ok" if rc == 0 else "FAILED (rc=%d)" % rc, results[-1][2]))
+    else:
         started = time.monotonic()
-        rc = run(argv, env)
-        results.append((name, rc, time.monotonic() - started))
-        log("%s: %s in %.0f s" % (name, "ok" if rc == 0 else "FAILED (rc=%d)" % rc, results[-1][2]))
+        results = run_parallel(checks, env, REPO / ".cache" / "test-logs")
+        log("checks side by side: %.0f s" % (time.monotonic() - started))
+    started = time.monotonic()
+    rc = run(pytest[1], env)
+    results.append(("pytest", rc, time.monotonic() - started))
+    log("pytest: %s in %.0f s" % ("ok" if rc == 0 else "FAILED (rc=%d)" % rc, results[-1][2]))
     failed = [name for name, rc, _ in results if rc]
     log("summary: " + ", ".join("%s %s %.0fs" % (n, "ok" if rc == 0 else "FAILED", t) for n, rc, t in results))
     return 1 if failed else 0
