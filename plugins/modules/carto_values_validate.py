@@ -102,6 +102,42 @@ options:
       - When set, every Secret referenced by the values must be in it, with the referenced keys.
       - When omitted, references are only returned in RV(referenced_secrets).
     type: dict
+  secrets_namespace:
+    description:
+      - Also list the Secrets of this namespace in the cluster (their names and data key names; values are never
+        read into the result) and add them to I(existing_secrets), which then defaults to empty. A namespace that
+        does not exist yet has no Secrets.
+      - The cluster is reached with I(kubeconfig) / I(context) (or I(host) / I(api_key)), the options of the
+        C(carto.selfhosted.cluster) action group, like kubernetes.core.k8s_info.
+      - Doing this read in the same module run as the validation saves a module run (a Python start and a
+        kubernetes client import) per play host; C(carto-kubernetes-install.md) I(External database) creates these
+        Secrets before C(helm install).
+    type: str
+  kubeconfig:
+    description:
+      - Path to a kubeconfig, or its content as a dict, for I(secrets_namespace). Defaults to C(K8S_AUTH_KUBECONFIG),
+        then C(~/.kube/config) / in-cluster configuration.
+    type: raw
+    aliases: [kubeconfig_path]
+  context:
+    description: kubeconfig context for I(secrets_namespace) (C(K8S_AUTH_CONTEXT)).
+    type: str
+    aliases: [kube_context]
+  host:
+    description: API server URL for I(secrets_namespace) (C(K8S_AUTH_HOST)).
+    type: str
+  api_key:
+    description: Bearer token for I(host) (C(K8S_AUTH_API_KEY)).
+    type: str
+  ca_cert:
+    description: CA bundle to verify the API server (C(K8S_AUTH_SSL_CA_CERT)).
+    type: path
+    aliases: [ssl_ca_cert]
+  validate_certs:
+    description: Verify the API server's certificate (C(K8S_AUTH_VERIFY_SSL)).
+    type: bool
+    default: true
+    aliases: [verify_ssl]
   domain_required:
     description:
       - Require C(appConfigValues.selfHostedDomain) to be set by one of the sources (the chart default is a
@@ -156,6 +192,8 @@ options:
     default: []
 notes:
   - Runs on the controller (C(delegate_to=localhost)); I(path) sources are read there.
+  - "With I(secrets_namespace), a cluster that cannot be read fails the module with C(Could not list the Secrets of
+    namespace <ns>: <error>. Fix: check carto_kubeconfig / carto_kube_context ...) before any validation."
   - Supports check mode; it never changes anything and always returns C(changed=false).
   - The standard C(warnings) return value lists the warnings as text; structured ones are in
     RV(validation_warnings).
@@ -292,11 +330,12 @@ msg:
   type: str
 """
 
+import json
 import os
 import tempfile
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
@@ -316,6 +355,15 @@ ARGUMENT_SPEC = dict(
     domain_required=dict(type="bool", default=True),
     external_tls_termination=dict(type="bool", default=False),
     warn_inline_secrets=dict(type="bool", default=True),
+    secrets_namespace=dict(type="str"),
+    kubeconfig=dict(type="raw", aliases=["kubeconfig_path"], no_log=True,
+                    fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG"])),
+    context=dict(type="str", aliases=["kube_context"], fallback=(env_fallback, ["K8S_AUTH_CONTEXT"])),
+    host=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_HOST"])),
+    api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["K8S_AUTH_API_KEY"])),
+    ca_cert=dict(type="path", aliases=["ssl_ca_cert"], fallback=(env_fallback, ["K8S_AUTH_SSL_CA_CERT"])),
+    validate_certs=dict(type="bool", default=True, aliases=["verify_ssl"],
+                        fallback=(env_fallback, ["K8S_AUTH_VERIFY_SSL"])),
     write=dict(type="dict", options=dict(
         path=dict(type="path", required=True),
         content=dict(type="str", required=True),
@@ -356,6 +404,29 @@ def _caller_problems(module, problems):
     if errors:
         module.fail_json(msg="Invalid value of option problems: %s" % "; ".join(errors))
     return checked
+
+
+def _cluster_secrets(module, params):
+    """{name: [data keys]} of the Secrets in ``secrets_namespace`` (one list call; values are dropped)."""
+    namespace = params["secrets_namespace"]
+    try:
+        from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import api_client
+
+        client = api_client(params)
+        response = client.call_api("/api/v1/namespaces/%s/secrets" % namespace, "GET",
+                                   header_params={"Accept": "application/json"}, auth_settings=["BearerToken"],
+                                   _preload_content=False, _return_http_data_only=True, _request_timeout=60)
+        items = (json.loads(response.data or b"{}") or {}).get("items") or []
+    except ImportError as exc:
+        module.fail_json(msg=missing_required_lib("kubernetes") + " (for secrets_namespace)", exception=str(exc))
+    except Exception as exc:  # pylint: disable=broad-except
+        reason = "%s %s" % (getattr(exc, "status", ""), getattr(exc, "reason", "")) \
+            if getattr(exc, "status", None) else str(exc)
+        module.fail_json(msg="Could not list the Secrets of namespace %s: %s. Fix: check carto_kubeconfig / "
+                             "carto_kube_context (or K8S_AUTH_KUBECONFIG / K8S_AUTH_CONTEXT) and that the API server is "
+                             "reachable, or set values_check_secrets=false to skip the Secret checks."
+                             % (namespace, reason.strip()))
+    return {(item.get("metadata") or {}).get("name"): sorted((item.get("data") or {}).keys()) for item in items}
 
 
 def _write(module, spec):
@@ -439,6 +510,10 @@ def main():
     written = _write(module, params["write"])
 
     existing = params["existing_secrets"]
+    if params["secrets_namespace"]:
+        existing = dict(existing or {})
+        for name, keys in _cluster_secrets(module, params).items():
+            existing[name] = list(existing.get(name) or []) + [k for k in keys if k not in (existing.get(name) or [])]
     if existing is not None:
         normalized = {}
         for name, keys in existing.items():

@@ -260,3 +260,64 @@ def test_write_to_an_unwritable_place_names_the_fix(capsys, tmp_path):
                                                              "content": "a: 1\n"}}, capsys)
     assert code == 1 and result["msg"].startswith("Could not write %s" % (blocker / "sub" / "c.yaml"))
     assert "carto_output_dir" in result["msg"]
+
+
+class _FakeResponse(object):
+    def __init__(self, data):
+        self.data = data
+
+
+class _FakeClient(object):
+    def __init__(self, items=None, error=None):
+        self.items, self.error, self.paths = items or [], error, []
+
+    def call_api(self, path, method, **kwargs):
+        self.paths.append((method, path))
+        if self.error:
+            raise self.error
+        return _FakeResponse(json.dumps({"items": self.items}).encode())
+
+
+def _secret_refs_source():
+    return {"name": "customizations.yaml", "content": {
+        "appConfigValues": {"selfHostedDomain": "carto.example.com"},
+        "internalRedis": {"enabled": False},
+        "externalRedis": {"host": "redis.internal", "existingSecret": "carto-redis",
+                          "existingSecretPasswordKey": "password"}}}
+
+
+def test_secrets_namespace_lists_names_and_keys_only(capsys, monkeypatch):
+    from ansible_collections.carto.selfhosted.plugins.module_utils import helm_release
+
+    client = _FakeClient(items=[{"metadata": {"name": "carto-redis"},
+                                 "data": {"password": "c2VjcmV0LXZhbHVlLTk4Nw=="}}])
+    monkeypatch.setattr(helm_release, "api_client", lambda params: client)
+    code, result, raw = run({"sources": [_secret_refs_source()], "secrets_namespace": "carto"}, capsys)
+    assert code == 0, result
+    assert client.paths == [("GET", "/api/v1/namespaces/carto/secrets")]
+    assert result["missing_secrets"] == []
+    assert "c2VjcmV0LXZhbHVlLTk4Nw" not in raw
+
+
+def test_secrets_namespace_reports_a_missing_key_and_merges_with_existing_secrets(capsys, monkeypatch):
+    from ansible_collections.carto.selfhosted.plugins.module_utils import helm_release
+
+    client = _FakeClient(items=[{"metadata": {"name": "carto-redis"}, "data": {"other": "eA=="}}])
+    monkeypatch.setattr(helm_release, "api_client", lambda params: client)
+    code, result, _raw = run({"sources": [_secret_refs_source()], "secrets_namespace": "carto"}, capsys)
+    assert code == 1 and "carto-redis" in result["msg"] and "password" in result["msg"]
+    # The play creates the key later (existing_secrets): merged with what the cluster has, it passes.
+    code, result, _raw = run({"sources": [_secret_refs_source()], "secrets_namespace": "carto",
+                              "existing_secrets": {"carto-redis": ["password"]}}, capsys)
+    assert code == 0, result
+
+
+def test_secrets_namespace_unreachable_cluster_names_the_fix(capsys, monkeypatch):
+    from ansible_collections.carto.selfhosted.plugins.module_utils import helm_release
+
+    client = _FakeClient(error=ConnectionRefusedError("[Errno 111] Connection refused"))
+    monkeypatch.setattr(helm_release, "api_client", lambda params: client)
+    code, result, _raw = run({"sources": [_secret_refs_source()], "secrets_namespace": "carto"}, capsys)
+    assert code == 1
+    assert result["msg"].startswith("Could not list the Secrets of namespace carto: [Errno 111] Connection refused")
+    assert "carto_kubeconfig" in result["msg"] and "values_check_secrets=false" in result["msg"]
