@@ -107,6 +107,8 @@ options:
       - Also list the Secrets of this namespace in the cluster (their names and data key names; values are never
         read into the result) and add them to I(existing_secrets), which then defaults to empty. A namespace that
         does not exist yet has no Secrets.
+      - The cluster is read only when the values reference a Secret or a key that I(existing_secrets) does not
+        have; values that reference none (or only Secrets the play creates) are validated without a cluster call.
       - The cluster is reached with I(kubeconfig) / I(context) (or I(host) / I(api_key)), the options of the
         C(carto.selfhosted.cluster) action group, like kubernetes.core.k8s_info.
       - Doing this read in the same module run as the validation saves a module run (a Python start and a
@@ -406,6 +408,20 @@ def _caller_problems(module, problems):
     return checked
 
 
+def _normalize(existing):
+    """``existing_secrets`` as {name: [key, ...]} (a dict of keys or one key name is accepted)."""
+    if existing is None:
+        return None
+    normalized = {}
+    for name, keys in existing.items():
+        if isinstance(keys, dict):
+            keys = list(keys)
+        elif isinstance(keys, str):
+            keys = [keys]
+        normalized[name] = [str(key) for key in (keys or [])]
+    return normalized
+
+
 def _cluster_secrets(module, params):
     """{name: [data keys]} of the Secrets in ``secrets_namespace`` (one list call; values are dropped)."""
     namespace = params["secrets_namespace"]
@@ -509,34 +525,31 @@ def main():
 
     written = _write(module, params["write"])
 
-    existing = params["existing_secrets"]
+    existing = _normalize(params["existing_secrets"])
     if params["secrets_namespace"]:
-        existing = dict(existing or {})
+        existing = existing or {}
+
+    def validate(existing_secrets):
+        try:
+            return carto_values.validate_sources(
+                specs,
+                schema=params["schema"],
+                strict=params["strict"],
+                existing_secrets=existing_secrets,
+                domain_required=params["domain_required"],
+                external_tls_termination=params["external_tls_termination"],
+                warn_inline_secrets=params["warn_inline_secrets"],
+                extra_problems=caller_problems,
+            )
+        except carto_values.CartoValuesError as exc:
+            module.fail_json(msg=str(exc), exception=traceback.format_exc())
+
+    result = validate(existing)
+    if params["secrets_namespace"] and result["missing_secrets"]:
+        # Only when the values reference a Secret (or key) the play does not create is the cluster read.
         for name, keys in _cluster_secrets(module, params).items():
             existing[name] = list(existing.get(name) or []) + [k for k in keys if k not in (existing.get(name) or [])]
-    if existing is not None:
-        normalized = {}
-        for name, keys in existing.items():
-            if isinstance(keys, dict):
-                keys = list(keys)
-            elif isinstance(keys, str):
-                keys = [keys]
-            normalized[name] = [str(key) for key in (keys or [])]
-        existing = normalized
-
-    try:
-        result = carto_values.validate_sources(
-            specs,
-            schema=params["schema"],
-            strict=params["strict"],
-            existing_secrets=existing,
-            domain_required=params["domain_required"],
-            external_tls_termination=params["external_tls_termination"],
-            warn_inline_secrets=params["warn_inline_secrets"],
-            extra_problems=caller_problems,
-        )
-    except carto_values.CartoValuesError as exc:
-        module.fail_json(msg=str(exc), exception=traceback.format_exc())
+        result = validate(existing)
 
     _mask(module, carto_values.secret_values(result["merged_values"]))
     for warning in result["warnings"]:

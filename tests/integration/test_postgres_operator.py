@@ -87,7 +87,9 @@ def _pgo_vars(namespace, **extra):
     out = {"carto_postgres_operator_enabled": True,
            "carto_postgres_operator_chart_ref": PGO_CHART,
            "carto_postgres_operator_namespace": "pgo-" + namespace,
-           "carto_postgres_operator_timeout": 60}
+           "carto_postgres_operator_timeout": 60,
+           # The test plays the operator and writes its Secrets at once: poll every second, not every 5.
+           "carto_postgres_operator_poll_interval": 1}
     out.update(extra)
     return out
 

@@ -321,3 +321,16 @@ def test_secrets_namespace_unreachable_cluster_names_the_fix(capsys, monkeypatch
     assert code == 1
     assert result["msg"].startswith("Could not list the Secrets of namespace carto: [Errno 111] Connection refused")
     assert "carto_kubeconfig" in result["msg"] and "values_check_secrets=false" in result["msg"]
+
+
+def test_secrets_namespace_is_not_read_when_the_play_creates_every_referenced_secret(capsys, monkeypatch):
+    from ansible_collections.carto.selfhosted.plugins.module_utils import helm_release
+
+    client = _FakeClient(error=AssertionError("the cluster must not be read"))
+    monkeypatch.setattr(helm_release, "api_client", lambda params: client)
+    code, result, _raw = run({"sources": [_secret_refs_source()], "secrets_namespace": "carto",
+                              "existing_secrets": {"carto-redis": ["password"]}}, capsys)
+    assert code == 0, result
+    assert client.paths == []
+    code, result, _raw = run({"sources": [DOMAIN], "secrets_namespace": "carto"}, capsys)
+    assert code == 0 and client.paths == []  # no Secret referenced at all
