@@ -357,7 +357,7 @@ ARGUMENT_SPEC = dict(
     domain_required=dict(type="bool", default=True),
     external_tls_termination=dict(type="bool", default=False),
     warn_inline_secrets=dict(type="bool", default=True),
-    secrets_namespace=dict(type="str"),
+    secrets_namespace=dict(type="str", no_log=False),
     kubeconfig=dict(type="raw", aliases=["kubeconfig_path"], no_log=True,
                     fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG"])),
     context=dict(type="str", aliases=["kube_context"], fallback=(env_fallback, ["K8S_AUTH_CONTEXT"])),
