@@ -170,10 +170,11 @@ def cmd_test(args):
         ("sanity", ["python", "tests/sanity/run.py"]),
         ("molecule", ["molecule", "test", "-s", "default"]),
     ]
-    # pytest last, alone: its closing line is the run's verdict. Two workers, a test file per worker at a
-    # time: each worker starts its own local cluster, and the integration tests spend much of their time
-    # waiting on rollouts.
-    pytest = ("pytest", ["python", "-m", "pytest", "-q", "-n", "2", "--dist", "loadfile", "tests"] + args)
+    # pytest last, alone: its closing line is the run's verdict. Two workers, each with its own local cluster;
+    # tests are handed out one by one in collection order (the long integration tests first, the short unit
+    # tests fill the end), except the files marked with an xdist_group (module-scoped fixtures), which stay
+    # on one worker.
+    pytest = ("pytest", ["python", "-m", "pytest", "-q", "-n", "2", "--dist", "loadgroup", "tests"] + args)
     if os.environ.get("CARTO_TEST_SERIAL") == "1":
         results = []
         for name, argv in checks:

@@ -16,6 +16,11 @@ import tarfile
 import pytest
 import yaml
 
+# Module-scoped fixtures (one cluster setup or artifact for the whole file): keep the file on one
+# xdist worker (--dist loadgroup); the other tests are spread one by one.
+pytestmark = pytest.mark.xdist_group("build_artifact")
+
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 

@@ -11,6 +11,12 @@ import pathlib
 import secrets
 import threading
 
+import pytest
+
+# The tests install PGO's cluster-wide CRD and ClusterRoles one after the other on the same cluster: keep the file
+# on one xdist worker (--dist loadgroup); the other tests are spread one by one.
+pytestmark = pytest.mark.xdist_group("postgres_operator")
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
 PGO_CHART = str(REPO / "tests" / "charts" / "pgo")

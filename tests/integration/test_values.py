@@ -15,6 +15,11 @@ import uuid
 import pytest
 import yaml
 
+# Module-scoped fixtures (one cluster setup or artifact for the whole file): keep the file on one
+# xdist worker (--dist loadgroup); the other tests are spread one by one.
+pytestmark = pytest.mark.xdist_group("values")
+
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
 EXAMPLES_DIR = SHARED / "carto-chart" / "customizations-examples"

@@ -11,6 +11,11 @@ import json
 import pytest
 from tls_server import TLSServer, make_pki  # tests/tools, on sys.path through tests/integration/conftest.py
 
+# Module-scoped fixtures (one cluster setup or artifact for the whole file): keep the file on one
+# xdist worker (--dist loadgroup); the other tests are spread one by one.
+pytestmark = pytest.mark.xdist_group("verify_endpoint")
+
+
 DOMAIN = "carto.verify.example.test"
 
 

@@ -19,6 +19,11 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
+# Module-scoped fixtures (one cluster setup or artifact for the whole file): keep the file on one
+# xdist worker (--dist loadgroup); the other tests are spread one by one.
+pytestmark = pytest.mark.xdist_group("awx")
+
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 AWX = ROOT / "awx"
 SURVEY_TYPES = {"text", "textarea", "password", "integer", "float", "multiplechoice", "multiselect"}

@@ -18,6 +18,11 @@ import pytest
 
 from ansible_collections.carto.selfhosted.plugins.module_utils import carto_values as cv
 
+# Module-scoped fixtures (one cluster setup or artifact for the whole file): keep the file on one
+# xdist worker (--dist loadgroup); the other tests are spread one by one.
+pytestmark = pytest.mark.xdist_group("carto_values")
+
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
 CHART_VALUES = os.path.join(SHARED, "carto-chart", "values.yaml")
