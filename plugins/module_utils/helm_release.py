@@ -38,7 +38,7 @@ try:
 except ImportError:  # pragma: no cover - PyYAML is a requirement of ansible-core
     yaml = None
 
-from ansible_collections.carto.selfhosted.plugins.module_utils.carto_values import redact_values
+from ansible_collections.carto.selfhosted.plugins.module_utils.carto_values import redact_values, secret_values
 from ansible_collections.carto.selfhosted.plugins.module_utils import k8s_status
 
 PENDING_STATES = ("pending-install", "pending-upgrade", "pending-rollback")
@@ -429,11 +429,25 @@ class LeaseLock(object):
         return True
 
 
+def lock_name_of(release_name, lock_name=None):
+    """The release lock's Lease name: ``lock_name``, else ``<release_name>-carto-selfhosted-lock``."""
+    return lock_name or release_name + LOCK_SUFFIX
+
+
+def mask_secret_values(module, values, api_key=None):
+    """Mask exactly the secret values of ``values`` (and the API token) in everything an AnsibleHelmModule
+    returns. Masking every string of the values (``no_log`` on the option) would garble manifests and diffs."""
+    masked = set(secret_values(values or {}))
+    if api_key:
+        masked.add(api_key)
+    module._module.no_log_values = masked
+
+
 def lock_from_params(params):
     """A LeaseLock from the common ``lock_*`` module options, or None when ``lock_holder`` is not set."""
     if not params.get("lock_holder"):
         return None
-    name = params.get("lock_name") or params["release_name"] + LOCK_SUFFIX
+    name = lock_name_of(params["release_name"], params.get("lock_name"))
     return LeaseLock(params, name, params["release_namespace"], params["lock_holder"],
                      params.get("lock_duration") or 60, params["release_name"])
 

@@ -19,7 +19,6 @@ import time
 
 from ansible_collections.carto.selfhosted.plugins.module_utils.carto_values import redact_values
 from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import (
-    LOCK_SUFFIX,
     PENDING_STATES,
     ClusterReader,
     LeaseLock,
@@ -28,6 +27,7 @@ from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release impo
     default_holder,
     last_good_revision,
     lease_state,
+    lock_name_of,
     plan_recovery,
     secret_change_paths,
     split_chart,
@@ -79,10 +79,6 @@ def api_reason(exc):
 def lock_result(holder, name):
     return dict(changed=False, holder=holder, lock_name=name, acquired=False, released=False, waited=0.0,
                 held_by=None, took_over=None)
-
-
-def lock_name_of(release_name, lock_name=None):
-    return lock_name or release_name + LOCK_SUFFIX
 
 
 def acquire_lock(params, release_name, namespace, lock_name, holder, duration, wait_timeout, poll_interval,

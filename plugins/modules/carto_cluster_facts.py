@@ -180,7 +180,6 @@ from ansible_collections.kubernetes.core.plugins.module_utils.helm_args_common i
     HELM_AUTH_ARG_SPEC,
     HELM_AUTH_MUTUALLY_EXCLUSIVE,
 )
-from ansible_collections.carto.selfhosted.plugins.module_utils.carto_values import secret_values  # noqa: E402
 from ansible_collections.carto.selfhosted.plugins.module_utils.cluster_facts import (  # noqa: E402
     KubernetesReader,
     gather,
@@ -189,6 +188,7 @@ from ansible_collections.carto.selfhosted.plugins.module_utils.cluster_facts imp
 from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import (  # noqa: E402
     HelmRelease,
     api_client,
+    mask_secret_values,
 )
 
 try:
@@ -249,11 +249,7 @@ def main():
         module.fail_json(msg=missing_required_lib("kubernetes"))
     params = module.params
     values = params["values"] or {}
-    # Mask the secret values only (masking every string of the values would garble the manifest).
-    masked = set(secret_values(values))
-    if params.get("api_key"):
-        masked.add(params["api_key"])
-    module._module.no_log_values = masked
+    mask_secret_values(module, values, params.get("api_key"))
 
     helm_binary = params.get("binary_path") or "helm"
     cli = _Cli(module, helm_binary, params["kubectl_binary"])

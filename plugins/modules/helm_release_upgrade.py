@@ -343,10 +343,10 @@ from ansible_collections.kubernetes.core.plugins.module_utils.helm_args_common i
     HELM_AUTH_ARG_SPEC,
     HELM_AUTH_MUTUALLY_EXCLUSIVE,
 )
-from ansible_collections.carto.selfhosted.plugins.module_utils.carto_values import secret_values  # noqa: E402
 from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import (  # noqa: E402
     HelmRelease,
     lock_from_params,
+    mask_secret_values,
     release_argument_spec,
 )
 from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release_ops import (  # noqa: E402
@@ -395,12 +395,7 @@ def main():
     if not HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"))
     params = module.params
-    # Mask exactly the secret values (not every string of the values, which would garble the output);
-    # keep the auth secrets masked too.
-    masked = set(secret_values(params["values"] or {}))
-    if params.get("api_key"):
-        masked.add(params["api_key"])
-    module._module.no_log_values = masked
+    mask_secret_values(module, params["values"], params.get("api_key"))
 
     name, namespace = params["release_name"], params["release_namespace"]
     helm = HelmRelease(module, name, namespace)
