@@ -99,6 +99,12 @@ def environment():
         "VIRTUAL_ENV": str(venv),
         "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
         "ANSIBLE_COLLECTIONS_PATH": str(collections),
+        # ansible-lint and molecule (through ansible-compat) "install" the collection under
+        # $ANSIBLE_HOME/collections unless they find it there as a link to this checkout. Left at ~/.ansible,
+        # both copied the repository there with `ansible-galaxy collection install --force` at the same time
+        # (they run side by side) and one's rmtree failed under the other. Pointing ANSIBLE_HOME at this
+        # checkout's .ansible makes both find the link and install nothing; ~/.ansible stays untouched.
+        "ANSIBLE_HOME": str(REPO / ".ansible"),
         "CARTO_HELM": os.path.join(tools, "helm"),
         "CARTO_TOOLS_DIR": tools,
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -197,7 +203,8 @@ def cmd_test(args):
 
 def cmd_env(_args):
     env = environment()
-    for key in ("PATH", "VIRTUAL_ENV", "ANSIBLE_CONFIG", "ANSIBLE_COLLECTIONS_PATH", "CARTO_HELM", "CARTO_TOOLS_DIR"):
+    for key in ("PATH", "VIRTUAL_ENV", "ANSIBLE_CONFIG", "ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_HOME", "CARTO_HELM",
+                "CARTO_TOOLS_DIR"):
         print("export %s=%s" % (key, shlex.quote(env[key])))
     return 0
 
