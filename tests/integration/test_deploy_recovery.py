@@ -40,11 +40,13 @@ def _values(cluster, namespace):
     return json.loads(cluster.helm("get", "values", "carto", "-n", namespace, "-o", "json").stdout)
 
 
-def _start_playbook(cluster, extra_vars, log):
+def _start_playbook(cluster, extra_vars, log, tmpdir):
     argv = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "playbooks/install.yml",
             "-i", "inventories/local", "-e", json.dumps(extra_vars)]
-    return subprocess.Popen(argv, cwd=str(REPO), env=cluster.env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    # A SIGKILLed module cannot remove its AnsiballZ payload directory: keep it under the test's tmp_path.
+    tmpdir.mkdir(exist_ok=True)
+    return subprocess.Popen(argv, cwd=str(REPO), env=dict(cluster.env, TMPDIR=str(tmpdir)), stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def _process_tree(root):
@@ -83,7 +85,7 @@ def _sigkill_tree(root):
 def _kill_when_pending(cluster, namespace, extra_vars, tmp_path, wanted):
     """Start install.yml, wait until the release shows ``wanted``, SIGKILL the run and its helm child."""
     with open(tmp_path / "killed.log", "w") as log:
-        proc = _start_playbook(cluster, extra_vars, log)
+        proc = _start_playbook(cluster, extra_vars, log, tmp_path / "tmp")
         deadline = time.time() + 240
         try:
             while time.time() < deadline:
@@ -163,7 +165,8 @@ def test_two_runs_started_together_are_serialised(local_cluster, base_vars, name
     for index in range(2):
         log = open(tmp_path / ("run%d.log" % index), "w")
         logs.append(log)
-        procs.append(_start_playbook(local_cluster, dict(base_vars, deploy_lock_wait_timeout=300), log))
+        procs.append(_start_playbook(local_cluster, dict(base_vars, deploy_lock_wait_timeout=300), log,
+                                     tmp_path / ("tmp%d" % index)))
     for proc in procs:
         proc.wait(timeout=600)
     for log in logs:
