@@ -11,6 +11,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -95,8 +96,18 @@ class LocalCluster(object):
         argv += list(args)
         run_env = dict(self.env)
         run_env.update(env or {})
+        started = time.monotonic()
         proc = subprocess.run(argv, cwd=str(REPO), capture_output=True, text=True, timeout=timeout, env=run_env,
                               check=False)
+        keep = os.environ.get("CARTO_TEST_PLAYBOOK_LOG_DIR")
+        if keep:
+            # For finding where a test's time goes: every run's output, with
+            # ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks for per-task times.
+            log = pathlib.Path(keep) / ("%s-%s-%s.log" % (time.strftime("%H%M%S"), os.getpid(),
+                                                          pathlib.Path(str(playbook)).stem))
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text("%s\n%.1f s, rc=%d\n%s%s" % (" ".join(argv[:2]), time.monotonic() - started,
+                                                       proc.returncode, proc.stdout, proc.stderr))
         return PlaybookResult(proc)
 
 

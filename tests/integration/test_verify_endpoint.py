@@ -59,7 +59,11 @@ def verify(cluster, installed, tmp_path, pki, served, **over):
         result = cluster.run_playbook("playbooks/verify.yml", extra)
     finally:
         server.close()
-    report = json.loads((tmp_path / "out" / "verify-report.json").read_text())
+    path = tmp_path / "out" / "verify-report.json"
+    # verify.yml alone: the role creates the missing directory itself, private like the report.
+    assert oct(path.parent.stat().st_mode & 0o777) == "0o700"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    report = json.loads(path.read_text())
     return result, report, server
 
 
