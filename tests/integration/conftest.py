@@ -106,8 +106,8 @@ class LocalCluster(object):
             log = pathlib.Path(keep) / ("%s-%s-%s.log" % (time.strftime("%H%M%S"), os.getpid(),
                                                           pathlib.Path(str(playbook)).stem))
             log.parent.mkdir(parents=True, exist_ok=True)
-            log.write_text("%s\n%.1f s, rc=%d\n%s%s" % (" ".join(argv[:2]), time.monotonic() - started,
-                                                       proc.returncode, proc.stdout, proc.stderr))
+            header = "%s\n%.1f s, rc=%d\n" % (" ".join(argv[:2]), time.monotonic() - started, proc.returncode)
+            log.write_text(header + proc.stdout + proc.stderr)
         return PlaybookResult(proc)
 
 
