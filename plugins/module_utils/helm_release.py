@@ -28,6 +28,7 @@ import difflib
 import json
 import os
 import re
+import signal
 import subprocess
 import tempfile
 import time
@@ -536,9 +537,34 @@ class HelmRelease(object):
         self.name = release_name
         self.namespace = namespace
         self.commands = []
+        self._version = None
 
     def _base(self):
         return [self.module.get_helm_binary()]
+
+    @property
+    def version(self):
+        """Helm's version (``v3.22.0``, ``v4.3.1``), read once with ``helm version --template {{.Version}}``."""
+        if self._version is None:
+            rc, out, err = self.module.run_helm_command(self._base() + ["version", "--template", "{{.Version}}"],
+                                                        fails_on_error=False)
+            if rc != 0:
+                self.module.fail_json(msg="helm version failed: %s" % (err or out).strip())
+            self._version = out.strip()
+        return self._version
+
+    @property
+    def major(self):
+        """3 or 4 (int). Helm 4 renamed or changed flags: see ``wait_args``."""
+        return helm_major(self.version)
+
+    def wait_args(self, wait, timeout):
+        """``--wait`` per major: Helm 3's boolean, Helm 4's ``--wait=watcher`` (its default strategy when the flag is
+        given alone, kstatus-based; https://helm.sh/docs/helm/helm_upgrade/). Helm 4 without ``--wait`` waits for
+        hooks only (``hookOnly``), like Helm 3 without it."""
+        if not wait:
+            return []
+        return ["--wait=watcher" if self.major >= 4 else "--wait", "--timeout", "%ss" % int(timeout)]
 
     def _run(self, args, fails_on_error=True):
         command = self._base() + args
@@ -578,15 +604,12 @@ class HelmRelease(object):
 
     def rollback(self, revision, wait, timeout, history_max):
         args = ["rollback", self.name, str(revision), "--namespace", self.namespace, "--history-max",
-                str(history_max)]
-        if wait:
-            args += ["--wait", "--timeout", "%ss" % int(timeout)]
+                str(history_max)] + self.wait_args(wait, timeout)
         return self._run(args, fails_on_error=False)
 
     def uninstall_keep_history(self, wait, timeout):
-        args = ["uninstall", self.name, "--namespace", self.namespace, "--keep-history"]
-        if wait:
-            args += ["--wait", "--timeout", "%ss" % int(timeout)]
+        args = ["uninstall", self.name, "--namespace", self.namespace, "--keep-history"] + \
+            self.wait_args(wait, timeout)
         return self._run(args, fails_on_error=False)
 
     def template(self, chart_ref, values, repo_url=None, version=None):
@@ -607,11 +630,14 @@ class HelmRelease(object):
             os.remove(path)
 
     def upgrade(self, chart_ref, values, repo_url=None, version=None, wait=True, timeout=600, history_max=10,
-                tick=None, tick_interval=5.0):
+                tick=None, tick_interval=5.0, watcher=None):
         """helm upgrade --install with the values in a 0600 temp file; ``tick()`` runs while helm works.
 
-        Returns (rc, stdout, stderr). ``tick`` renews the release lock; an exception it raises stops
-        waiting (helm keeps running to its own timeout and marks the revision failed).
+        Returns (rc, stdout, stderr, verdict). ``tick`` renews the release lock; an exception it raises stops
+        waiting (helm keeps running to its own timeout and marks the revision failed). ``watcher`` (a started
+        ``_rollout.watch.RolloutWatcher``) is polled while helm waits; on its first terminal verdict helm gets
+        SIGTERM, on which Helm 3 and 4 stop waiting, mark an upgrade's revision failed ("context canceled") and
+        exit non-zero. ``verdict`` is that verdict, or None.
         """
         fd, path = tempfile.mkstemp(prefix="carto-values-", suffix=".yaml")
         try:
@@ -623,23 +649,42 @@ class HelmRelease(object):
                 args += ["--repo", repo_url]
                 if version:
                     args += ["--version", version]
-            if wait:
-                args += ["--wait", "--timeout", "%ss" % int(timeout)]
+            args += self.wait_args(wait, timeout)
             command = self._base() + args
             self.commands.append(" ".join(command).replace(path, "<values file>"))
             env = dict(os.environ)
             env.update(self.module.env_update)
-            proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                                    universal_newlines=True)
-            stdout, stderr = "", ""
-            while True:
-                try:
-                    stdout, stderr = proc.communicate(timeout=tick_interval)
-                    break
-                except subprocess.TimeoutExpired:
-                    if tick:
-                        tick()
-            return proc.returncode, stdout, stderr
+            # Files, not pipes: nothing is read while helm runs, and a pipe that fills up would block it.
+            with tempfile.TemporaryFile(mode="w+") as out_file, tempfile.TemporaryFile(mode="w+") as err_file:
+                proc = subprocess.Popen(command, stdout=out_file, stderr=err_file, env=env, universal_newlines=True)
+                verdict = self._wait(proc, tick, tick_interval, watcher)
+                out_file.seek(0)
+                err_file.seek(0)
+                return proc.returncode, out_file.read(), err_file.read(), verdict
         finally:
             if os.path.exists(path):
                 os.remove(path)
+
+    @staticmethod
+    def _wait(proc, tick, tick_interval, watcher):
+        verdict = None
+        next_tick = time.monotonic() + tick_interval
+        while proc.poll() is None:
+            if watcher is not None and verdict is None:
+                verdict = watcher.poll(0.25)
+                if verdict is not None:
+                    proc.send_signal(signal.SIGTERM)
+            else:
+                time.sleep(0.25)
+            if tick and time.monotonic() >= next_tick:
+                next_tick = time.monotonic() + tick_interval
+                tick()
+        return verdict
+
+
+def helm_major(version):
+    """The major version (int) of a ``helm version`` string such as ``v3.22.0`` or ``v4.3.1+g1234``."""
+    try:
+        return int(str(version).lstrip("v").split(".")[0])
+    except ValueError:
+        return 3

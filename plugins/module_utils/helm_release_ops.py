@@ -21,6 +21,7 @@ from ansible_collections.carto.selfhosted.plugins.module_utils.carto_values impo
 from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import (
     PENDING_STATES,
     ClusterReader,
+    api_client,
     LeaseLock,
     LockLost,
     compare_versions,
@@ -225,7 +226,8 @@ def upgrade(helm, params, check_mode, diff_mode, renewer=None, recovery=None):
     values = params["values"] or {}
     result = dict(changed=False, upgraded=False, reasons=[], previous_revision=None, status=None, chart=None,
                   values_diff=[], secrets_changed=[], rolled_back_to=None, failed_revision=None, report={},
-                  helm_error="", commands=helm.commands)
+                  helm_error="", commands=helm.commands, rollout={"verdict": None, "not_ready": [], "watch_errors": []},
+                  helm_version=helm.version)
 
     chart = helm.show_chart(params["chart_ref"], params["chart_repo_url"], params["chart_version"])
     result["chart"] = {"name": chart.get("name"), "version": str(chart.get("version", "")),
@@ -287,9 +289,19 @@ def upgrade(helm, params, check_mode, diff_mode, renewer=None, recovery=None):
         result["changed"] = bool(reasons)
         return result
 
-    rc, out, err = helm.upgrade(params["chart_ref"], values, params["chart_repo_url"], params["chart_version"],
-                                params["wait"], params["timeout"], params["history_max"], tick=renewer,
-                                tick_interval=min(5.0, max(1.0, params["lock_duration"] / 3.0)))
+    selector = params["diagnostics_selector"] or "app.kubernetes.io/instance=%s" % name
+    watcher = start_watcher(params, namespace, selector) if params["wait"] else None
+    try:
+        rc, out, err, verdict = helm.upgrade(
+            params["chart_ref"], values, params["chart_repo_url"], params["chart_version"], params["wait"],
+            params["timeout"], params["history_max"], tick=renewer,
+            tick_interval=min(5.0, max(1.0, params["lock_duration"] / 3.0)), watcher=watcher)
+        if rc != 0 and watcher is not None and verdict is None:
+            verdict = watcher.diagnose()  # helm failed on its own (a hook, its timeout): what the watch saw
+        result["rollout"] = _rollout_result(verdict, watcher, rc)
+    finally:
+        if watcher is not None:
+            watcher.stop()
     result["changed"] = True
     after = helm.history()
     result["status"] = after[-1] if after else None
@@ -302,14 +314,30 @@ def upgrade(helm, params, check_mode, diff_mode, renewer=None, recovery=None):
     new = after[-1] if after else None
     if new and (result["previous_revision"] is None or new["revision"] > result["previous_revision"]):
         result["failed_revision"] = new["revision"]
+    if verdict and verdict.get("terminal") and new and result["failed_revision"] and \
+            new.get("status") in ("pending-install", "failed"):
+        # SIGTERM stops helm: a cancelled revision is recorded as failed "context canceled" (or, on some install
+        # paths, not at all: pending-install). Record why in the history, as Helm's own failRelease would.
+        _mark_failed(params, helm, new, verdict, result)
+        after = helm.history()
+        new = after[-1] if after else new
+        result["status"] = new
     try:
-        selector = params["diagnostics_selector"] or "app.kubernetes.io/instance=%s" % name
         result["report"] = ClusterReader(params).report(namespace, selector, params["migrations_container"],
                                                         params["log_lines"], params["events_count"])
     except Exception as exc:  # pylint: disable=broad-except
         result["report"] = {"errors": ["could not collect the failure report: %s" % exc]}
-    msg = "helm upgrade of release %s in namespace %s to %s failed: %s." % (
-        name, namespace, target_chart, result["helm_error"])
+    if verdict:
+        msg = "helm upgrade --install of release %s in namespace %s to %s failed: %s [%s]." % (
+            name, namespace, target_chart, verdict["summary"], verdict["id"])
+        if verdict.get("terminal"):
+            msg += " Stopped %.1f s after the condition was first seen (helm error: %s)." % (
+                verdict["verdict_after"], _first_line(result["helm_error"]))
+        else:
+            msg += " Helm: %s." % result["helm_error"]
+    else:
+        msg = "helm upgrade of release %s in namespace %s to %s failed: %s." % (
+            name, namespace, target_chart, result["helm_error"])
     target = last_good_revision(after, before=result["failed_revision"] or (new["revision"] + 1 if new else None))
     if not params["rollback_on_failure"]:
         msg += " Automatic rollback is disabled (deploy_rollback_on_failure)."
@@ -328,8 +356,49 @@ def upgrade(helm, params, check_mode, diff_mode, renewer=None, recovery=None):
         else:
             msg += " The rollback to revision %s failed too: %s." % (target["revision"], (rerr or rout).strip())
     report = result["report"]
-    if report.get("deployments_not_available") or report.get("pods_not_ready"):
+    if not verdict and (report.get("deployments_not_available") or report.get("pods_not_ready")):
         msg += " Not Available: %s. Pods not Ready: %s." % (
             ", ".join(report.get("deployments_not_available") or []) or "none",
             ", ".join(report.get("pods_not_ready") or []) or "none")
     raise ReleaseError(msg, result)
+
+
+def start_watcher(params, namespace, selector):
+    """A started rollout watcher for the release (None when the Kubernetes client cannot be built)."""
+    from ansible_collections.carto.selfhosted.plugins.module_utils._rollout.watch import RolloutWatcher
+
+    return RolloutWatcher(api_client(params), namespace, selector, grace=params["rollout_grace"],
+                          restarts=params["rollout_restarts"], log_lines=params["log_lines"],
+                          events_count=params["events_count"],
+                          managed_secrets=params["managed_secrets"]).start()
+
+
+def _rollout_result(verdict, watcher, rc):
+    out = {"verdict": verdict, "not_ready": [], "watch_errors": []}
+    if watcher is not None:
+        out["not_ready"] = watcher.not_ready() if rc != 0 else []
+        out["watch_errors"] = watcher.errors[:10]
+    return out
+
+
+def _first_line(text):
+    return (text or "").strip().splitlines()[-1] if (text or "").strip() else "none"
+
+
+def _mark_failed(params, helm, revision, verdict, result):
+    from ansible_collections.carto.selfhosted.plugins.module_utils._rollout import storage
+
+    description = "%s failed [%s]: %s" % ("Install" if revision["revision"] == 1 or not result["previous_revision"]
+                                          else "Upgrade", verdict["id"], verdict["summary"])
+    helm_said = revision.get("description") or ""
+    if helm_said and "context canceled" not in helm_said:
+        description += " (helm: %s)" % helm_said
+    try:
+        result["marked_failed"] = storage.mark_failed(api_client(params), helm.namespace, helm.name,
+                                                      revision["revision"], description[:1000],
+                                                      expect_status=revision.get("status"))
+    except Exception as exc:  # pylint: disable=broad-except
+        result["marked_failed"] = False
+        result.setdefault("warnings", []).append(
+            "could not mark revision %s failed (it stays pending-install; the next run recovers it): %s" % (
+                revision["revision"], exc))

