@@ -30,13 +30,16 @@ class FakeHelm(object):
 
     name = "carto"
     namespace = "carto"
+    version = "v3.22.0"
 
-    def __init__(self, history, values=None, chart=None, upgrade_rc=0, rollback_rc=0):
+    def __init__(self, history, values=None, chart=None, upgrade_rc=0, rollback_rc=0, verdict=None):
         self._history = list(history)
         self._values = values or {}
         self.chart = chart or {"name": "carto", "version": "1.0.0", "appVersion": "1"}
         self.upgrade_rc = upgrade_rc
         self.rollback_rc = rollback_rc
+        self.verdict = verdict
+        self.watcher = None
         self.commands = []
 
     def history(self):
@@ -60,17 +63,22 @@ class FakeHelm(object):
                                   self.chart["appVersion"]))
 
     def upgrade(self, chart_ref, values, repo_url=None, version=None, wait=True, timeout=600, history_max=10,
-                tick=None, tick_interval=5.0):
+                tick=None, tick_interval=5.0, watcher=None):
         self.commands.append("upgrade")
+        self.watcher = watcher
         if tick:
             tick()
         if self.upgrade_rc == 0:
             self._add("deployed")
             self._values = dict(values)
-            return 0, "", ""
-        self._history[-1]["status"] = "superseded" if self._history else None
+            return 0, "", "", None
+        if self._history:
+            self._history[-1]["status"] = "superseded"
         self._add("failed")
-        return 1, "", "context deadline exceeded"
+        self._history[-1]["description"] = "Upgrade \"carto\" failed: context canceled"
+        if self.verdict:
+            return 1, "", "Error: context canceled", self.verdict
+        return 1, "", "context deadline exceeded", None
 
     def rollback(self, revision, wait, timeout, history_max):
         self.commands.append("rollback %s" % revision)
@@ -89,7 +97,33 @@ class FakeHelm(object):
 PARAMS = dict(chart_ref="carto", chart_repo_url=None, chart_version=None, values={"a": 1}, wait=True,
               timeout=60, history_max=10, allow_downgrade=False, rollback_on_failure=True, force=False,
               diagnostics_selector=None, migrations_container="workspace-migrations", log_lines=10, events_count=5,
-              lock_duration=60)
+              lock_duration=60, rollout_grace=5, rollout_restarts=2, managed_secrets=[])
+
+
+class FakeWatcher(object):
+    """What ops.upgrade needs of a RolloutWatcher: diagnose(), not_ready(), errors, stop()."""
+
+    def __init__(self, diagnosis=None):
+        self.diagnosis = diagnosis
+        self.errors = []
+        self.stopped = False
+
+    def diagnose(self):
+        return self.diagnosis
+
+    def not_ready(self):
+        return ["Deployment/carto-router: 0/1 readyReplicas"]
+
+    def stop(self):
+        self.stopped = True
+
+
+@pytest.fixture(autouse=True)
+def fake_watcher(monkeypatch):
+    """ops.upgrade starts a watcher when it waits; here it gets a fake one (no cluster)."""
+    watcher = FakeWatcher()
+    monkeypatch.setattr(ops, "start_watcher", lambda params, namespace, selector: watcher)
+    return watcher
 
 
 def _recover(helm, check_mode=False, **kwargs):
@@ -213,3 +247,56 @@ def test_renewer_turns_a_lost_lock_into_one_warning():
     renewer()
     assert renewer.warnings == ["the release lock carto/x is now held by other"]
     ops.Renewer(None)()  # no lock: nothing to do
+
+
+VERDICT = {"terminal": True, "id": "container_crash", "reason": "CrashLoopBackOff",
+           "culprit": "Pod/carto-workspace-api-1", "summary": "init container workspace-migrations of "
+           "Pod/carto-workspace-api-1 (Deployment/carto-workspace-api): CrashLoopBackOff: back-off 20s",
+           "verdict_after": 0.4, "logs": {}, "events": [], "findings": []}
+
+
+class _Reader(object):
+    def __init__(self, params):
+        pass
+
+    def report(self, namespace, selector, container, lines, events):
+        return {"deployments_not_available": ["carto-workspace-api (0/1 available)"], "pods_not_ready": []}
+
+
+def test_failed_upgrade_with_a_verdict_names_the_culprit_rolls_back_and_records_why(monkeypatch, fake_watcher):
+    marked = []
+    monkeypatch.setattr(ops, "ClusterReader", _Reader)
+    monkeypatch.setattr(ops, "api_client", lambda params: "client")
+    from ansible_collections.carto.selfhosted.plugins.module_utils._rollout import storage
+    monkeypatch.setattr(storage, "mark_failed", lambda *args, **kwargs: marked.append((args, kwargs)) or True)
+    helm = FakeHelm([_rev(1, "deployed")], values={"a": 1}, upgrade_rc=1, verdict=VERDICT)
+    with pytest.raises(ops.ReleaseError) as err:
+        ops.upgrade(helm, dict(PARAMS, values={"a": 2}), check_mode=False, diff_mode=False)
+    msg = err.value.msg
+    assert "CrashLoopBackOff: back-off 20s [container_crash]" in msg
+    assert "Stopped 0.4 s after the condition was first seen (helm error: Error: context canceled)" in msg
+    assert "Rolled back to revision 1" in msg
+    assert "Not Available" not in msg  # the verdict says why; the symptom list is for helm's own timeouts
+    assert helm.watcher is fake_watcher and fake_watcher.stopped
+    assert err.value.result["rollout"]["verdict"] is VERDICT
+    (args, kwargs), = marked
+    assert args[1:4] == ("carto", "carto", 2) and args[4].startswith("Upgrade failed [container_crash]: init")
+    assert kwargs == {"expect_status": "failed"}
+
+
+def test_helm_failing_on_its_own_gets_the_watchers_diagnosis(monkeypatch, fake_watcher):
+    monkeypatch.setattr(ops, "ClusterReader", _Reader)
+    fake_watcher.diagnosis = dict(VERDICT, terminal=False)
+    helm = FakeHelm([], upgrade_rc=1)
+    with pytest.raises(ops.ReleaseError) as err:
+        ops.upgrade(helm, dict(PARAMS), check_mode=False, diff_mode=False)
+    assert "[container_crash]. Helm: context deadline exceeded." in err.value.msg
+    assert "It was a first install" in err.value.msg
+    assert err.value.result["rollout"]["not_ready"] == ["Deployment/carto-router: 0/1 readyReplicas"]
+
+
+def test_no_watcher_without_wait(monkeypatch):
+    monkeypatch.setattr(ops, "start_watcher", lambda *a: pytest.fail("no watch when not waiting"))
+    helm = FakeHelm([])
+    result = ops.upgrade(helm, dict(PARAMS, wait=False), check_mode=False, diff_mode=False)
+    assert result["upgraded"] and helm.watcher is None
