@@ -685,6 +685,6 @@ class HelmRelease(object):
 def helm_major(version):
     """The major version (int) of a ``helm version`` string such as ``v3.22.0`` or ``v4.3.1+g1234``."""
     try:
-        return int(str(version).lstrip("v").split(".")[0])
+        return int(str(version).lstrip("v").split(".", 1)[0])
     except ValueError:
         return 3

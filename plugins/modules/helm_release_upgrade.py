@@ -48,11 +48,25 @@ description:
     I(Helm upgrade fails: another operation (install/upgrade/rollback) is in progress)). A lock taken over from a run
     that stopped renewing it makes that run's pending revision abandoned (I(orphaned_since) is then the acquire time
     of the lock taken over). One Python process instead of four module runs."
+  - "Rollout engine: while Helm waits (C(--wait) on Helm 3, C(--wait=watcher) on Helm 4) the module watches the
+    release's Pods, Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs, PersistentVolumeClaims and Events
+    (label C(app.kubernetes.io/instance=<release>), or I(diagnostics_selector)) through the Kubernetes API. At the
+    first terminal failure - C(Unschedulable), a claim that cannot bind, C(ErrImagePull)/C(ImagePullBackOff)/
+    C(InvalidImageName), C(CrashLoopBackOff) of any container (init containers first; C(workspace-migrations) named as
+    CARTO's migrations), C(CreateContainerConfigError)/C(CreateContainerError), C(FailedCreate), C(ProgressDeadlineExceeded),
+    a failed Helm hook Job - it sends Helm SIGTERM, on which Helm stops waiting and records the revision failed; the
+    module writes the verdict into the revision's description, rolls an upgrade back (I(rollback_on_failure)) and fails
+    with the culprit, reason, Kubernetes message, events and the failing container's logs (current and previous, read
+    as soon as it failed, before a hook's pod is deleted). Transient states are tolerated by I(rollout_grace) and
+    I(rollout_restarts). A slow rollout that progresses is never cut short: the timeout stays I(timeout)."
+  - "Helm 3 (>= 3.6) and Helm 4 are supported: the major version is read with C(helm version) and the wait flag
+    mapped. Helm 4 applies server-side by default for new releases (C(--server-side=auto) on upgrades follows the
+    release's previous method); the module passes no apply flags, so each major keeps its own default."
   - Check mode reports whether an upgrade would run (and the diff in diff mode) without running it.
 extends_documentation_fragment:
   - kubernetes.core.helm_common_options
 requirements:
-  - helm >= 3.7
+  - helm 3 (>= 3.7) or helm 4
   - PyYAML
   - kubernetes (Python client), for the failure report and I(lock_holder)
 options:
@@ -121,6 +135,25 @@ options:
     description: Recent events in the failure report.
     type: int
     default: 30
+  rollout_grace:
+    description:
+      - Seconds a failure that can clear by itself (C(Unschedulable), C(ErrImagePull)/C(ImagePullBackOff), C(FailedCreate),
+        a PersistentVolumeClaim that cannot bind, C(CreateContainerConfigError)/C(CreateContainerError)) must persist
+        before the rollout engine calls it terminal. C(InvalidImageName), C(ProgressDeadlineExceeded), a failed Job and a
+        container at I(rollout_restarts) restarts are terminal at once.
+    type: int
+    default: 5
+  rollout_restarts:
+    description: Restarts of a crashing container (C(CrashLoopBackOff)) or failed pods of a Job that are terminal; fewer
+      are tolerated.
+    type: int
+    default: 2
+  managed_secrets:
+    description: Names of the Secrets the play creates, so that a container that cannot start for a missing Secret is
+      reported as one the collection was meant to create, or one it does not manage.
+    type: list
+    elements: str
+    default: []
   lock_name:
     description: Lease to renew while helm runs (defaults to C(<release_name>-carto-selfhosted-lock)).
     type: str
@@ -274,6 +307,39 @@ diff:
   description: Redacted values before/after, shown by C(--diff).
   returned: in diff mode, when an upgrade is needed
   type: dict
+helm_version:
+  description: The Helm CLI's version (C(helm version --template {{.Version}})); Helm 3 and Helm 4 flags differ.
+  returned: always
+  type: str
+  sample: v4.3.1
+rollout:
+  description:
+    - What the rollout engine saw while Helm waited (see the description). RV(rollout.verdict) is null on success.
+  returned: always
+  type: dict
+  contains:
+    verdict:
+      description:
+        - The first terminal failure (C(terminal=true)), or when Helm failed on its own (its timeout, a rejected
+          manifest) the best explanation seen (C(terminal=false)). Keys - C(id) (C(unschedulable), C(pvc_not_bound),
+          C(image_pull), C(container_crash), C(container_config), C(create_failed), C(progress_deadline),
+          C(hook_failed), C(job_failed)), C(reason) (Kubernetes' reason string), C(culprit) (C(Kind/name)), C(owner),
+          C(container), C(init), C(image), C(message) (Kubernetes' text), C(summary), C(missing), C(events) (list),
+          C(logs) (per C(pod/container), the C(current) and C(previous) lines), C(log_text), C(first_seen), C(detected_at)
+          (UTC ISO 8601), C(verdict_after) (seconds from the first sight of the condition), C(findings).
+      type: dict
+    not_ready:
+      description: C(Kind/name - why) of the workloads not ready when Helm failed.
+      type: list
+      elements: str
+    watch_errors:
+      description: Errors of the watches (the verdict may then come late or from Helm alone).
+      type: list
+      elements: str
+marked_failed:
+  description: Whether the failed revision's status and description were written with the verdict (Helm's storage).
+  returned: when the rollout engine stopped Helm
+  type: bool
 rolled_back_to:
   description: Revision the release was rolled back to after a failed upgrade, else null.
   returned: always
@@ -379,7 +445,7 @@ def argument_spec():
         events_count=dict(type="int", default=30),
         rollout_grace=dict(type="int", default=5),
         rollout_restarts=dict(type="int", default=2),
-        managed_secrets=dict(type="list", elements="str", default=[]),
+        managed_secrets=dict(type="list", elements="str", default=[], no_log=False),  # names, not secret values
         lock=dict(type="bool", default=False),
         lock_wait_timeout=dict(type="int", default=600),
         lock_poll_interval=dict(type="int", default=2),

@@ -214,7 +214,7 @@ def test_failing_hook_job(local_cluster, base_vars, namespace, helm, tmp_path):
 
 
 def test_failed_upgrade_is_rolled_back(local_cluster, base_vars, namespace, helm):
-    first, _ = _run(local_cluster, base_vars, helm, {})
+    first = _run(local_cluster, base_vars, helm, {})[0]
     assert first.rc == 0, first
     result, seconds = _run(local_cluster, base_vars, helm,
                            _fault("workspaceApi", "CrashLoopBackOff", "workspace-migrations", restarts=2))

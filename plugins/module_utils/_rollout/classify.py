@@ -272,8 +272,8 @@ def _container_findings(pod, owner, restarts_threshold):
                 exit_info = last_term or terminated
                 message = waiting.get("message") or ""
                 if exit_info:
-                    message = ("%s (last exit code %s, %s)" % (message, exit_info.get("exitCode"),
-                                                              exit_info.get("reason") or "Error")).strip()
+                    message = ("%s (last exit code %s, %s)" % (
+                        message, exit_info.get("exitCode"), exit_info.get("reason") or "Error")).strip()
                 out.append(_finding("container_crash", reason or "Error", "Pod", name, message,
                                     "Pod/%s/%s/crash" % (name, container),
                                     immediate=restarts >= restarts_threshold, exit_code=exit_info.get("exitCode"),

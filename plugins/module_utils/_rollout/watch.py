@@ -60,7 +60,7 @@ def _lister(api_client, kind, namespace, selector):
         "Event": (core.list_namespaced_event, False),
     }
     if kind == "StorageClass":
-        return lambda **kw: storage.list_storage_class(**kw)
+        return storage.list_storage_class
     func, use_selector = namespaced[kind]
     if use_selector and selector:
         return lambda **kw: func(namespace, label_selector=selector, **kw)
