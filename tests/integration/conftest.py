@@ -146,3 +146,12 @@ def base_vars(carto_package, namespace, tmp_path):
     out.update({"carto_namespace": namespace, "carto_output_dir": str(tmp_path / "output"),
                 "carto_deploy_timeout": 120})
     return out
+
+
+@pytest.fixture(params=["3", "4"], ids=["helm3", "helm4"])
+def helm(request, local_cluster):
+    """(major, path) of a Helm CLI for ``carto_helm_binary``: the deploy, recovery and rollout tests run on both
+    majors (tools/localcluster builds Helm 3.22.0 and 4.3.1 as helm3 and helm4)."""
+    path = local_cluster.tools / ("helm" + request.param)
+    assert path.exists(), "tools/localcluster builds helm3 and helm4"
+    return request.param, str(path)

@@ -106,7 +106,8 @@ def _kill_when_pending(cluster, namespace, extra_vars, tmp_path, wanted):
     assert _status(cluster, namespace)["status"] == wanted
 
 
-def test_killed_upgrade_left_pending_is_recovered_then_upgraded(local_cluster, base_vars, namespace, tmp_path):
+def test_killed_upgrade_left_pending_is_recovered_then_upgraded(local_cluster, base_vars, namespace, tmp_path, helm):
+    base_vars = dict(base_vars, carto_helm_binary=helm[1])
     first = local_cluster.run_playbook("playbooks/install.yml", dict(base_vars, **FAST))
     assert first.rc == 0, str(first)
     # An upgrade whose pods never become Ready: helm waits, and the run is killed meanwhile.
@@ -129,7 +130,8 @@ def test_killed_upgrade_left_pending_is_recovered_then_upgraded(local_cluster, b
                                  check=False).returncode != 0
 
 
-def test_killed_first_install_left_pending_install_is_recovered(local_cluster, base_vars, namespace, tmp_path):
+def test_killed_first_install_left_pending_install_is_recovered(local_cluster, base_vars, namespace, tmp_path, helm):
+    base_vars = dict(base_vars, carto_helm_binary=helm[1])
     _kill_when_pending(local_cluster, namespace, dict(base_vars, carto_values_overrides=NOT_READY, **FAST),
                        tmp_path, "pending-install")
     again = local_cluster.run_playbook("playbooks/install.yml", dict(base_vars, **FAST))
@@ -140,7 +142,8 @@ def test_killed_first_install_left_pending_install_is_recovered(local_cluster, b
     assert history[0]["revision"] == 1 and len(history) == 2, history  # the failed first install is kept
 
 
-def test_upgrade_that_never_becomes_ready_rolls_back_with_report(local_cluster, base_vars, namespace):
+def test_upgrade_that_never_becomes_ready_rolls_back_with_report(local_cluster, base_vars, namespace, helm):
+    base_vars = dict(base_vars, carto_helm_binary=helm[1])
     first = local_cluster.run_playbook("playbooks/install.yml", base_vars)
     assert first.rc == 0, str(first)
     values_before = _values(local_cluster, namespace)
@@ -197,7 +200,8 @@ def test_busy_lock_fails_cleanly_before_any_change(local_cluster, base_vars, nam
     assert lease_now["spec"]["holderIdentity"] == "other-operator-run"
 
 
-def test_idempotence_check_mode_and_redacted_diff(local_cluster, base_vars, namespace):
+def test_idempotence_check_mode_and_redacted_diff(local_cluster, base_vars, namespace, helm):
+    base_vars = dict(base_vars, carto_helm_binary=helm[1])
     secret = "Sup3r-S3cret-Redis-Pw"
     extra = dict(base_vars, carto_external_redis={"host": "redis.example.internal", "password": secret})
     first = local_cluster.run_playbook("playbooks/install.yml", extra)

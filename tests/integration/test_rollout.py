@@ -14,7 +14,6 @@ import tarfile
 import threading
 import time
 
-import pytest
 
 TIMEOUT = 300  # carto_deploy_timeout: what helm --wait alone would wait
 VERDICT = re.compile(r"\[(?P<id>[a-z_]+)\]\. Stopped (?P<after>[0-9.]+) s after the condition was first seen")
@@ -34,14 +33,6 @@ def _fault(component, fault, container=None, message=None, restarts=None):
     if restarts is not None:
         annotations["carto.selfhosted/test-fault-restarts"] = str(restarts)
     return {component: {"podAnnotations": annotations}}
-
-
-@pytest.fixture(params=["3", "4"], ids=["helm3", "helm4"])
-def helm(request, local_cluster):
-    """(major, path) of the Helm binary the play uses; both are built by tools/localcluster."""
-    path = local_cluster.tools / ("helm" + request.param)
-    assert path.exists(), "tools/localcluster builds helm3 and helm4"
-    return request.param, str(path)
 
 
 def _history(cluster, namespace):

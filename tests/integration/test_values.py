@@ -24,6 +24,11 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
 EXAMPLES_DIR = SHARED / "carto-chart" / "customizations-examples"
 EXAMPLES = sorted(glob.glob(str(EXAMPLES_DIR / "**" / "*.yaml"), recursive=True))
+# CARTO's example files exist beside the checkout on developer and CI machines only; a user's clone has the
+# project's own customization fixtures, which the same playbook validates and renders everywhere.
+needs_shared = pytest.mark.skipif(not EXAMPLES_DIR.is_dir(), reason="CARTO's example customizations (%s) are not "
+                                  "beside this checkout (developer and CI machines only)" % EXAMPLES_DIR)
+OWN_EXAMPLES = [str(REPO / "tests" / "fixtures" / "customizations" / "scale-components.yaml")]
 BAD_VALUES = sorted(glob.glob(str(REPO / "tests" / "fixtures" / "bad_values" / "*.yaml")))
 BAD_STRUCTURED = sorted(glob.glob(str(REPO / "tests" / "fixtures" / "bad_structured" / "*.yml")))
 PLAYBOOK = "tests/integration/playbooks/values_cases.yml"
@@ -43,6 +48,8 @@ def _headers(path):
 
 
 def _example_id(path):
+    if path.startswith(str(REPO) + os.sep):
+        return os.path.relpath(path, str(REPO))
     return os.path.relpath(path, str(EXAMPLES_DIR))
 
 
@@ -96,8 +103,8 @@ def example_results(local_cluster, tmp_path_factory, carto_package):
                           "--from-literal=tls.crt=x", "--from-literal=tls.key=y")
     cases = [{"id": _example_id(p), "namespace": namespace, "output_dir": str(tmp / ("out%d" % i)),
               "render": True, "apply": False, "vars": {"carto_customization_files": [p]}}
-             for i, p in enumerate(EXAMPLES)]
-    for profile in ("standard", "standard_with_upgrades"):
+             for i, p in enumerate(EXAMPLES + OWN_EXAMPLES)]
+    for profile in ("standard", "standard_with_upgrades") if EXAMPLES else ():
         folder = EXAMPLES_DIR / "high_availability" / profile
         cases.append({"id": "high_availability/%s/*" % profile, "namespace": namespace, "render": True,
                       "apply": False, "output_dir": str(tmp / profile), "vars": {"carto_customization_files": [
@@ -107,10 +114,20 @@ def example_results(local_cluster, tmp_path_factory, carto_package):
     local_cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
 
 
+@needs_shared
 def test_examples_found():
     assert len(EXAMPLES) >= 14
 
 
+@pytest.mark.parametrize("example", [_example_id(p) for p in OWN_EXAMPLES])
+def test_own_examples_validate_and_render(example_results, example):
+    results, _run = example_results
+    outcome = results[example]
+    assert outcome["ok"], "%s: %s" % (example, outcome)
+    assert "Deployment" in outcome["objects"], outcome
+
+
+@needs_shared
 @pytest.mark.parametrize("example", [_example_id(p) for p in EXAMPLES]
                          + ["high_availability/standard/*", "high_availability/standard_with_upgrades/*"])
 def test_carto_examples_validate_and_render(example_results, example):

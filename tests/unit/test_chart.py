@@ -18,7 +18,7 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CHART = ROOT / "tests" / "charts" / "carto"
 FIXTURES = ROOT / "tests" / "fixtures" / "customizations"
-SHARED = pathlib.Path(os.environ.get("CARTO_SHARED_DIR", "/work/shared"))
+SHARED = pathlib.Path(os.environ.get("CARTO_SHARED_DIR") or str(ROOT.parent / "shared"))  # beside the checkout
 REAL_CHART = SHARED / "carto-chart"
 EXAMPLES_DIR = REAL_CHART / "customizations-examples"
 DEFAULT_HELM = pathlib.Path("/root/.cache/carto-selfhosted/helm-v3.18.0/helm")

@@ -21,7 +21,10 @@ Usage::
 disable with ``--no-loadbalancer`` or CARTO_LOCALCLUSTER_LOADBALANCER=0): it sets
 ``status.loadBalancer.ingress`` of every Service of type LoadBalancer to a 127.0.0.x
 address, so ``helm --wait`` and the verification see an external IP. Nothing listens on
-that address; it is a label, loopback-only.
+that address; it is a label, loopback-only. It also runs a local volume provisioner (``cluster.py
+provisioner``) for the default StorageClass ``standard`` (provisioner ``carto.selfhosted/local``,
+WaitForFirstConsumer): a PersistentVolume per claim, bound to it, deleted when the claim is (reclaim policy
+Delete). The class ``no-provisioner`` never binds, for the tests of unbound claims.
 
 It only listens on 127.0.0.1 and never sends traffic elsewhere.
 """
@@ -53,6 +56,8 @@ KWOK_CRDS = HERE / "kwok-crds.yaml"
 KWOK_CRD_KINDS = ("ClusterLogs", "Logs", "ClusterPortForward", "PortForward")
 # The fake LoadBalancer controller hands out loopback addresses from this range (127.0.0.2-127.0.0.254).
 LB_PREFIX = "127.0.0."
+# The local volume provisioner (``cluster.py provisioner``) serves StorageClasses with this provisioner name.
+PROVISIONER = "carto.selfhosted/local"
 
 KUBERNETES_VERSION = "v1.36.3"
 KUBERNETES_GIT_COMMIT = "0000000000000000000000000000000000000000"  # built from the module, not a git checkout
@@ -411,10 +416,15 @@ def _nodes_manifest(count):
             },
         })
     # A default StorageClass, as managed clusters have (the preflight asks for one when the chart's internal
-    # PostgreSQL/Redis are enabled). kwok runs no volume provisioner: nothing binds its claims.
+    # PostgreSQL is enabled), served by the local provisioner (``cluster.py provisioner``); and one without a
+    # provisioner, whose claims never bind, for the tests of unbound claims.
     items.append({
         "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
         "metadata": {"name": "standard", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+        "provisioner": PROVISIONER, "volumeBindingMode": "WaitForFirstConsumer", "reclaimPolicy": "Delete",
+    })
+    items.append({
+        "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "no-provisioner"},
         "provisioner": "kubernetes.io/no-provisioner", "volumeBindingMode": "WaitForFirstConsumer",
     })
     return json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
@@ -514,6 +524,9 @@ def start(nodes=3, fresh=True, loadbalancer=None):
             pids["loadbalancer"] = _spawn("loadbalancer", [
                 sys.executable, str(pathlib.Path(__file__).resolve()), "loadbalancer",
                 "--state-dir=%s" % state, "--port=%d" % ports["apiserver"]], state)
+        pids["provisioner"] = _spawn("provisioner", [
+            sys.executable, str(pathlib.Path(__file__).resolve()), "provisioner",
+            "--state-dir=%s" % state, "--port=%d" % ports["apiserver"]], state)
         _write_state(state, pids, ports)
 
         result = _kubectl(tools, kubeconfig, "apply", "-f", "-", stdin=_nodes_manifest(nodes))
@@ -655,6 +668,102 @@ def run_loadbalancer(state, port, poll=1.0):
         time.sleep(poll)
 
 
+# --------------------------------------------------------------------------- local volume provisioner
+
+
+def pv_for_claim(pvc, storage_class, volumes_dir):
+    """The PersistentVolume that provisions ``pvc`` (a dict from the API), pre-bound to it through claimRef, or
+    None while it must wait: WaitForFirstConsumer claims wait for the scheduler's
+    ``volume.kubernetes.io/selected-node`` annotation, and the PV gets that node as its node affinity (as a real
+    local provisioner does). Nothing is written under ``volumes_dir``: kwok runs no container."""
+    meta, spec = pvc["metadata"], pvc.get("spec") or {}
+    node = (meta.get("annotations") or {}).get("volume.kubernetes.io/selected-node")
+    if storage_class.get("volumeBindingMode") == "WaitForFirstConsumer" and not node:
+        return None
+    name = "pvc-%s" % meta["uid"]
+    pv = {
+        "apiVersion": "v1", "kind": "PersistentVolume",
+        "metadata": {"name": name, "annotations": {"pv.kubernetes.io/provisioned-by": PROVISIONER},
+                     "labels": {"carto.selfhosted/local-volume": "true"}},
+        "spec": {
+            "capacity": {"storage": ((spec.get("resources") or {}).get("requests") or {}).get("storage", "1Gi")},
+            "accessModes": spec.get("accessModes") or ["ReadWriteOnce"],
+            "persistentVolumeReclaimPolicy": storage_class.get("reclaimPolicy") or "Delete",
+            "storageClassName": storage_class["metadata"]["name"],
+            "volumeMode": spec.get("volumeMode") or "Filesystem",
+            "hostPath": {"path": "%s/%s/%s" % (volumes_dir, meta["namespace"], meta["name"])},
+            "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": meta["namespace"],
+                         "name": meta["name"], "uid": meta["uid"]},
+        },
+    }
+    if node:
+        pv["spec"]["nodeAffinity"] = {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+            {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]}]}}
+    return pv
+
+
+def provisioner_actions(claims, classes, volumes, volumes_dir):
+    """(creates, deletes): PVs to create for Pending claims of our StorageClasses, and our Released PVs whose
+    reclaim policy is Delete (Retain keeps them, as the reclaim policy says)."""
+    ours = {c["metadata"]["name"]: c for c in classes if c.get("provisioner") == PROVISIONER}
+    existing = {v["metadata"]["name"] for v in volumes}
+    creates = []
+    for pvc in claims:
+        if (pvc.get("status") or {}).get("phase") != "Pending" or (pvc.get("spec") or {}).get("volumeName"):
+            continue
+        storage_class = ours.get((pvc.get("spec") or {}).get("storageClassName"))
+        if storage_class is None or "pvc-%s" % pvc["metadata"]["uid"] in existing:
+            continue
+        pv = pv_for_claim(pvc, storage_class, volumes_dir)
+        if pv:
+            creates.append(pv)
+    deletes = [v["metadata"]["name"] for v in volumes
+               if (v["metadata"].get("annotations") or {}).get("pv.kubernetes.io/provisioned-by") == PROVISIONER
+               and (v.get("status") or {}).get("phase") == "Released"
+               and (v.get("spec") or {}).get("persistentVolumeReclaimPolicy", "Delete") == "Delete"]
+    return creates, deletes
+
+
+def run_provisioner(state, port, poll=0.5):
+    """Poll claims, StorageClasses and volumes (loopback API, admin certificate); create and delete PVs."""
+    pki = pathlib.Path(state) / "pki"
+    ctx = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+    ctx.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
+    volumes_dir = str(pathlib.Path(state) / "volumes")
+    log("local volume provisioner (%s) on 127.0.0.1:%d" % (PROVISIONER, port))
+
+    def get(conn, path):
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read()
+        return json.loads(body).get("items") or [] if resp.status == 200 else []
+
+    while True:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+        try:
+            creates, deletes = provisioner_actions(get(conn, "/api/v1/persistentvolumeclaims"),
+                                                   get(conn, "/apis/storage.k8s.io/v1/storageclasses"),
+                                                   get(conn, "/api/v1/persistentvolumes"), volumes_dir)
+            for pv in creates:
+                conn.request("POST", "/api/v1/persistentvolumes", body=json.dumps(pv),
+                             headers={"Content-Type": "application/json"})
+                result = conn.getresponse()
+                result.read()
+                log("PersistentVolume %s for claim %s/%s (HTTP %d)" % (
+                    pv["metadata"]["name"], pv["spec"]["claimRef"]["namespace"], pv["spec"]["claimRef"]["name"],
+                    result.status))
+            for name in deletes:
+                conn.request("DELETE", "/api/v1/persistentvolumes/%s" % name)
+                result = conn.getresponse()
+                result.read()
+                log("PersistentVolume %s released, deleted (reclaim policy Delete, HTTP %d)" % (name, result.status))
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            log("provisioner: %s" % exc)
+        finally:
+            conn.close()
+        time.sleep(poll)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -668,6 +777,9 @@ def main(argv=None):
     p_lb = sub.add_parser("loadbalancer", help="run the fake LoadBalancer controller in the foreground (start runs it)")
     p_lb.add_argument("--state-dir", default=None, help="state directory of the running cluster")
     p_lb.add_argument("--port", type=int, default=None, help="kube-apiserver port (default: from state.json)")
+    p_pv = sub.add_parser("provisioner", help="run the local volume provisioner in the foreground (start runs it)")
+    p_pv.add_argument("--state-dir", default=None, help="state directory of the running cluster")
+    p_pv.add_argument("--port", type=int, default=None, help="kube-apiserver port (default: from state.json)")
     p_stop = sub.add_parser("stop", help="stop the control plane")
     p_stop.add_argument("--purge", action="store_true", help="also remove etcd data, PKI and logs")
     sub.add_parser("kubeconfig", help="print the kubeconfig path")
@@ -679,6 +791,9 @@ def main(argv=None):
     elif args.command == "loadbalancer":
         state = pathlib.Path(args.state_dir) if args.state_dir else state_dir()
         run_loadbalancer(state, args.port or _read_state(state)["apiserver_port"])
+    elif args.command == "provisioner":
+        state = pathlib.Path(args.state_dir) if args.state_dir else state_dir()
+        run_provisioner(state, args.port or _read_state(state)["apiserver_port"])
     elif args.command == "status":
         running = status()
         print("running" if running else "stopped")

@@ -57,7 +57,7 @@ def test_every_deployment_is_available(api):
 
 
 def test_customization_file_is_applied(api):
-    """scale_components/development.yaml sets mapsApi and workspaceApi to one replica (chart default: more)."""
+    """tests/fixtures/customizations/scale-components.yaml: mapsApi, workspaceApi, router at one replica."""
     apps = client.AppsV1Api(api)
     for name in ("carto-maps-api", "carto-workspace-api", "carto-router"):
         assert apps.read_namespaced_deployment(name, NAMESPACE).spec.replicas == 1, name
