@@ -324,6 +324,44 @@ def check_gateway_crds(values, crd_names):
     return check("gateway_api_crds", PASSED, "Gateway API CRDs present", doc=DOC_GATEWAY)
 
 
+# API groups that a CARTO customization brings, for a missing kind: which customization needs it.
+KIND_SOURCES = {
+    "cloud.google.com": "the GKE Ingress customization (BackendConfig; carto_ingress / ingress.* values, GKE only)",
+    "networking.gke.io": "the GKE Ingress customization (FrontendConfig / ManagedCertificate: carto_ingress, "
+                         "GKE only)",
+    "gateway.networking.k8s.io": "the Gateway API customization (gateway.enabled): install the Gateway API CRDs",
+    "monitoring.coreos.com": "a monitoring customization (the Prometheus Operator's CRDs)",
+}
+DOC_KINDS = "Kubernetes API discovery (https://kubernetes.io/docs/concepts/overview/kubernetes-api/#discovery-api)"
+
+
+def check_served_kinds(manifest, served):
+    """Every apiVersion/kind of the rendered release is served by the cluster (discovery), else helm fails later
+    with ``no matches for kind``. ``served``: list of ``"<apiVersion> <Kind>"`` strings (``apps/v1 Deployment``,
+    ``v1 Service``), or None when discovery could not be read."""
+    if served is None:
+        return check("served_kinds", SKIPPED, "the cluster's API discovery could not be read", doc=DOC_KINDS)
+    if manifest is None:
+        return check("served_kinds", SKIPPED, "no rendered manifest", doc=DOC_KINDS)
+    served = set(served)
+    missing = {}
+    for obj in load_manifest(manifest):
+        key = "%s %s" % (obj.get("apiVersion"), obj.get("kind"))
+        if obj.get("apiVersion") and obj.get("kind") and key not in served:
+            missing.setdefault(key, []).append((obj.get("metadata") or {}).get("name") or "?")
+    if not missing:
+        return check("served_kinds", PASSED, "the cluster serves every kind of the release (%d objects)"
+                     % len(load_manifest(manifest)), doc=DOC_KINDS)
+    parts = []
+    for key in sorted(missing):
+        group = key.split("/", 1)[0] if "/" in key.split(" ", 1)[0] else ""
+        source = KIND_SOURCES.get(group, "the values that render it")
+        parts.append("%s (%s), brought by %s" % (key, ", ".join(sorted(missing[key])), source))
+    return check("served_kinds", FAILED, "the cluster does not serve: %s" % "; ".join(parts),
+                 fix="install the CRDs / enable the API on the cluster, or remove the customization that renders "
+                     "these kinds", doc=DOC_KINDS)
+
+
 def check_metrics_server(autoscaling, apiservice, answered, error=None):
     if not autoscaling:
         return check("metrics_server", SKIPPED, "autoscaling is not enabled")
@@ -407,7 +445,7 @@ def preflight_checks(data):
     """All preflight checks at once. ``data`` keys (all optional; a missing input makes its check skipped):
 
     kubernetes_version (str), nodes (list), manifest (str or list), values (dict), storage_classes (list),
-    crd_names (list), autoscaling (bool), metrics_apiservice (dict), metrics_answered (bool),
+    crd_names (list), served_kinds (list of "<apiVersion> <Kind>"), autoscaling (bool), metrics_apiservice (dict), metrics_answered (bool),
     metrics_error (str), package_values_file, package_secrets_file (str), min_cpu (quantity),
     min_memory (quantity), render_error (str).
     """
@@ -433,6 +471,8 @@ def preflight_checks(data):
             data.get("nodes"), loads,
             min_cpu_milli=cpu_milli(data.get("min_cpu") or "6"),
             min_memory_bytes=parse_quantity(data.get("min_memory") or "16Gi")))
+    if data.get("served_kinds") is not None and data.get("manifest") is not None:
+        checks.append(check_served_kinds(data["manifest"], data["served_kinds"]))
     checks.append(check_storage_class(values, data.get("storage_classes")))
     checks.append(check_gateway_crds(values, data.get("crd_names")))
     checks.append(check_metrics_server(bool(data.get("autoscaling")), data.get("metrics_apiservice"),

@@ -86,6 +86,8 @@ def gather(cluster, cli, want_gateway=False, want_metrics=False, metrics_apiserv
     elif render is not None:
         rc, out, err = render()
         facts["render"] = {"rc": rc, "stdout": out if rc == 0 else "", "stderr": (err or "").strip()}
+        if rc == 0 and reachable and hasattr(cluster, "served_kinds"):
+            facts["served_kinds"] = read_list(cluster.served_kinds)
     return facts
 
 
@@ -114,6 +116,7 @@ def preflight_input(facts):
         "manifest": render["stdout"] if render and render["rc"] == 0 else None,
         "render_error": render["stderr"] or "helm template failed (rc %s)" % render["rc"]
         if render and render["rc"] != 0 else "",
+        "served_kinds": resources(facts.get("served_kinds")),
         "metrics_apiservice": facts.get("metrics_apiservice"),
         "metrics_answered": facts["metrics"]["answered"],
         "metrics_error": facts["metrics"]["error"],
@@ -155,6 +158,33 @@ class KubernetesReader(object):
 
     def api_service(self, name):
         return self._get("/apis/apiregistration.k8s.io/v1/apiservices/%s" % name)
+
+    def served_kinds(self):
+        """``"<apiVersion> <Kind>"`` of every resource the cluster serves: aggregated discovery (``/api`` and
+        ``/apis`` as ``APIGroupDiscoveryList``, Kubernetes >= 1.30), else the per-version legacy discovery."""
+        accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+        out = []
+        for root in ("/api", "/apis"):
+            doc = self.client.call_api(root, "GET", header_params={"Accept": accept}, auth_settings=["BearerToken"],
+                                       _preload_content=False, _return_http_data_only=True, response_type=None,
+                                       _request_timeout=30)
+            doc = json.loads(doc.data or b"null") or {}
+            if doc.get("kind") == "APIGroupDiscoveryList":
+                for group in doc.get("items") or []:
+                    name = (group.get("metadata") or {}).get("name") or ""
+                    for version in group.get("versions") or []:
+                        api_version = "%s/%s" % (name, version["version"]) if name else version["version"]
+                        out.extend("%s %s" % (api_version, r["responseKind"]["kind"])
+                                   for r in version.get("resources") or [] if (r.get("responseKind") or {}).get("kind"))
+                continue
+            versions = doc.get("versions") if root == "/api" else [
+                v["groupVersion"] for g in doc.get("groups") or [] for v in g.get("versions") or []]
+            for version in versions or []:
+                path = ("/api/%s" if root == "/api" else "/apis/%s") % version
+                listing = self._get(path) or {}
+                out.extend("%s %s" % (version, r["kind"]) for r in listing.get("resources") or []
+                           if "/" not in r.get("name", ""))
+        return out
 
     def pod_metrics(self):
         return self._items("/apis/metrics.k8s.io/v1beta1/pods")

@@ -160,8 +160,9 @@ render:
 preflight_input:
   description:
     - The cluster-side input of the C(carto.selfhosted.preflight_checks) filter (C(kubernetes_version), C(nodes),
-      C(storage_classes), C(crd_names), C(manifest), C(render_error), C(metrics_apiservice), C(metrics_answered),
-      C(metrics_error)); combine it with the values, package files and minimums.
+      C(storage_classes), C(crd_names), C(served_kinds) (C(<apiVersion> <Kind>) the cluster serves), C(manifest),
+      C(render_error), C(metrics_apiservice), C(metrics_answered), C(metrics_error)); combine it with the values,
+      package files and minimums.
   returned: always
   type: dict
 commands:

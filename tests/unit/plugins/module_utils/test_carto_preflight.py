@@ -164,3 +164,23 @@ def test_preflight_render_error_skips_sizing():
     checks = pf.preflight_checks({"render_error": "boom", "kubernetes_version": "v1.36.0"})
     by = dict((c["name"], c["status"]) for c in checks)
     assert by["chart_render"] == "failed" and by["cluster_resources"] == "skipped"
+
+
+SERVED = ["v1 Service", "v1 Secret", "apps/v1 Deployment", "networking.k8s.io/v1 Ingress"]
+
+
+def test_served_kinds_names_each_missing_kind_with_its_customization():
+    manifest = [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "carto-router"}},
+                {"apiVersion": "cloud.google.com/v1", "kind": "BackendConfig", "metadata": {"name": "carto-bc"}},
+                {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}]
+    result = pf.check_served_kinds(manifest, SERVED)
+    assert result["status"] == "failed"
+    assert "cloud.google.com/v1 BackendConfig (carto-bc), brought by the GKE Ingress customization" in result["message"]
+    assert "example.com/v1 Widget (w), brought by the values that render it" in result["message"]
+    assert "apps/v1 Deployment" not in result["message"]
+
+
+def test_served_kinds_pass_and_skip():
+    manifest = [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "carto-router"}}]
+    assert pf.check_served_kinds(manifest, SERVED)["status"] == "passed"
+    assert pf.check_served_kinds(manifest, None)["status"] == "skipped"
