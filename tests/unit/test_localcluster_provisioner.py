@@ -21,9 +21,8 @@ def _claim(name, storage_class, node=None, phase="Pending"):
 
 
 def test_wait_for_first_consumer_waits_for_the_scheduler_then_gets_a_pv_on_that_node():
-    creates, _ = cluster.provisioner_actions([_claim("a", "standard")], [STANDARD], [], "/v")
-    assert creates == []
-    (pv,), _ = cluster.provisioner_actions([_claim("a", "standard", node="kwok-node-1")], [STANDARD], [], "/v")
+    assert cluster.provisioner_actions([_claim("a", "standard")], [STANDARD], [], "/v")[0] == []
+    (pv,) = cluster.provisioner_actions([_claim("a", "standard", node="kwok-node-1")], [STANDARD], [], "/v")[0]
     assert pv["metadata"]["name"] == "pvc-u-a"
     assert pv["spec"]["claimRef"] == {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": "ns",
                                       "name": "a", "uid": "u-a"}
@@ -35,7 +34,7 @@ def test_wait_for_first_consumer_waits_for_the_scheduler_then_gets_a_pv_on_that_
 def test_only_our_classes_pending_claims_without_a_volume():
     claims = [_claim("b", "fast"), _claim("c", "no-provisioner"), _claim("d", "fast", phase="Bound"),
               _claim("e", "missing")]
-    creates, _ = cluster.provisioner_actions(claims, [STANDARD, IMMEDIATE, NONE], [], "/v")
+    creates = cluster.provisioner_actions(claims, [STANDARD, IMMEDIATE, NONE], [], "/v")[0]
     assert [pv["spec"]["claimRef"]["name"] for pv in creates] == ["b"]
     assert creates[0]["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
     existing = [{"metadata": {"name": "pvc-u-b"}}]
