@@ -134,9 +134,14 @@ def carto_package(tmp_path_factory):
 
 
 @pytest.fixture
-def namespace():
-    """A fresh namespace name for one test."""
-    return "t-" + uuid.uuid4().hex[:8]
+def namespace(request):
+    """A fresh namespace name for one test; the namespace (and every release in it) is deleted afterwards, so the
+    session cluster's 48 CPUs are not used up by the releases of earlier tests (their pods keep their requests)."""
+    name = "t-" + uuid.uuid4().hex[:8]
+    yield name
+    if "local_cluster" in request.fixturenames:
+        request.getfixturevalue("local_cluster").kubectl("delete", "namespace", name, "--ignore-not-found",
+                                                         "--wait=false", check=False)
 
 
 @pytest.fixture
