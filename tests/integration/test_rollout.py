@@ -54,8 +54,10 @@ def _logs(cluster, namespace, tmp_path, current, previous=None):
 
 
 def _run(cluster, base_vars, helm, overrides, **extra):
+    # deploy_rollout_grace 2 s (default 5 s) and no support bundle (test_crashing_migrations checks it): the suite's
+    # time; test_image_pull keeps the default grace and checks it.
     variables = dict(base_vars, carto_helm_binary=helm[1], carto_deploy_timeout=TIMEOUT,
-                     carto_values_overrides=overrides)
+                     carto_values_overrides=overrides, deploy_rollout_grace=2, carto_support_bundle_on_failure=False)
     variables.update(extra)
     started = time.monotonic()
     result = cluster.run_playbook("playbooks/install.yml", variables)
@@ -105,7 +107,7 @@ def test_image_pull(local_cluster, base_vars, namespace, helm):
     message = ('Back-off pulling image "us-docker.pkg.dev/carto-onprem-artifacts/gcr.io/workspace-api:nope": '
                'ErrImagePull: manifest unknown')
     result, seconds = _run(local_cluster, base_vars, helm,
-                           _fault("workspaceApi", "ImagePullBackOff", "workspace-api", message))
+                           _fault("workspaceApi", "ImagePullBackOff", "workspace-api", message), deploy_rollout_grace=5)
     text = _assert_verdict(result, seconds, "image_pull",
                            r"container workspace-api of Pod/carto-workspace-api-\S+ \(Deployment/carto-workspace-api\)",
                            r"ImagePullBackOff: Back-off pulling image \S+workspace-api:nope")
@@ -120,7 +122,7 @@ def test_crashing_migrations(local_cluster, base_vars, namespace, helm, tmp_path
     try:
         result, seconds = _run(local_cluster, base_vars, helm,
                                _fault("workspaceApi", "CrashLoopBackOff", "workspace-migrations", restarts=3),
-                               carto_support_bundle_dir=str(tmp_path / "bundles"))
+                               carto_support_bundle_dir=str(tmp_path / "bundles"), carto_support_bundle_on_failure=True)
         text = _assert_verdict(result, seconds, "container_crash",
                                r"init container workspace-migrations of Pod/carto-workspace-api-\S+",
                                r"CrashLoopBackOff: .*last exit code 1")
