@@ -159,17 +159,32 @@ def not_ready(snapshot):
 # --------------------------------------------------------------------------- findings
 
 
+REVISION = "deployment.kubernetes.io/revision"
+
+
+def _rs_and_deployment(snapshot, rs_name):
+    """(ReplicaSet, name of its Deployment or None) from the snapshot; (None, None) when the ReplicaSet is unknown."""
+    rs = snapshot.objects["ReplicaSet"].get(rs_name)
+    dkind, dname = owner_of(rs) if rs else (None, None)
+    return rs, dname if dkind == "Deployment" else None
+
+
+def _newest_replicaset(snapshot, rs, deployment_name):
+    """True when ``rs`` carries its Deployment's current revision (or the Deployment is not known yet)."""
+    deployment = snapshot.objects["Deployment"].get(deployment_name)
+    if deployment is None:
+        return True
+    return (_meta(rs).get("annotations") or {}).get(REVISION) == (_meta(deployment).get("annotations") or {}).get(
+        REVISION)
+
+
 def _current_pod(snapshot, pod):
     """False for pods of an old ReplicaSet or an old StatefulSet revision (being replaced by the rollout)."""
     kind, name = owner_of(pod)
     if kind == "ReplicaSet":
-        rs = snapshot.objects["ReplicaSet"].get(name)
-        dkind, dname = owner_of(rs) if rs else (None, None)
-        deployment = snapshot.objects["Deployment"].get(dname) if dkind == "Deployment" else None
+        rs, deployment = _rs_and_deployment(snapshot, name)
         if rs and deployment:
-            key = "deployment.kubernetes.io/revision"
-            return (_meta(rs).get("annotations") or {}).get(key) == \
-                (_meta(deployment).get("annotations") or {}).get(key)
+            return _newest_replicaset(snapshot, rs, deployment)
     if kind == "StatefulSet":
         sts = snapshot.objects["StatefulSet"].get(name)
         update = ((sts or {}).get("status") or {}).get("updateRevision")
@@ -181,10 +196,9 @@ def _current_pod(snapshot, pod):
 def _workload_of(snapshot, pod):
     kind, name = owner_of(pod)
     if kind == "ReplicaSet":
-        rs = snapshot.objects["ReplicaSet"].get(name)
-        dkind, dname = owner_of(rs) if rs else (None, None)
-        if dkind:
-            return "%s/%s" % (dkind, dname)
+        deployment = _rs_and_deployment(snapshot, name)[1]
+        if deployment:
+            return "Deployment/%s" % deployment
     return "%s/%s" % (kind, name) if kind else None
 
 
@@ -333,14 +347,11 @@ def _workload_findings(snapshot, restarts_threshold):
                                     immediate=True))
             failure = conditions.get("ReplicaFailure") or {}
             if kind == "ReplicaSet":
-                rs_owner = owner_of(obj)
-                if rs_owner[0] == "Deployment":
-                    deployment = snapshot.objects["Deployment"].get(rs_owner[1]) or {}
-                    key = "deployment.kubernetes.io/revision"
-                    if (_meta(obj).get("annotations") or {}).get(key) != \
-                            (_meta(deployment).get("annotations") or {}).get(key):
-                        continue
-                    owner = "Deployment/%s" % rs_owner[1]
+                deployment = _rs_and_deployment(snapshot, name)[1]
+                if deployment:
+                    if not _newest_replicaset(snapshot, obj, deployment):
+                        continue  # an old ReplicaSet, scaled down by the rollout
+                    owner = "Deployment/%s" % deployment
             if failure.get("status") == "True" and kind in ("Deployment", "ReplicaSet"):
                 out.append(_finding("create_failed", failure.get("reason") or "FailedCreate", kind, name,
                                     failure.get("message"), "%s/%s/FailedCreate" % (kind, name), owner=owner))
