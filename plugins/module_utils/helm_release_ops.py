@@ -318,7 +318,7 @@ def upgrade(helm, params, check_mode, diff_mode, renewer=None, recovery=None):
             new.get("status") in ("pending-install", "failed"):
         # SIGTERM stops helm: a cancelled revision is recorded as failed "context canceled" (or, on some install
         # paths, not at all: pending-install). Record why in the history, as Helm's own failRelease would.
-        _mark_failed(params, helm, new, verdict, result)
+        _mark_failed(watcher.api_client, helm, new, verdict, result)
         after = helm.history()
         new = after[-1] if after else new
         result["status"] = new
@@ -364,7 +364,8 @@ def upgrade(helm, params, check_mode, diff_mode, renewer=None, recovery=None):
 
 
 def start_watcher(params, namespace, selector):
-    """A started rollout watcher for the release (None when the Kubernetes client cannot be built)."""
+    """A started rollout watcher for the release. Raises what the Kubernetes client raises when it cannot be built
+    from the auth options (the release Lease taken just before uses the same client)."""
     from ansible_collections.carto.selfhosted.plugins.module_utils._rollout.watch import RolloutWatcher
 
     return RolloutWatcher(api_client(params), namespace, selector, grace=params["rollout_grace"],
@@ -385,7 +386,7 @@ def _first_line(text):
     return (text or "").strip().splitlines()[-1] if (text or "").strip() else "none"
 
 
-def _mark_failed(params, helm, revision, verdict, result):
+def _mark_failed(client, helm, revision, verdict, result):
     from ansible_collections.carto.selfhosted.plugins.module_utils._rollout import storage
 
     description = "%s failed [%s]: %s" % ("Install" if revision["revision"] == 1 or not result["previous_revision"]
@@ -394,7 +395,7 @@ def _mark_failed(params, helm, revision, verdict, result):
     if helm_said and "context canceled" not in helm_said:
         description += " (helm: %s)" % helm_said
     try:
-        result["marked_failed"] = storage.mark_failed(api_client(params), helm.namespace, helm.name,
+        result["marked_failed"] = storage.mark_failed(client, helm.namespace, helm.name,
                                                       revision["revision"], description[:1000],
                                                       expect_status=revision.get("status"))
     except Exception as exc:  # pylint: disable=broad-except

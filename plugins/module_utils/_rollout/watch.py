@@ -47,8 +47,8 @@ def _utc(ts=None):
 def _lister(api_client, kind, namespace, selector):
     from kubernetes import client as k8s_client
 
-    core, apps, batch, storage = (k8s_client.CoreV1Api(api_client), k8s_client.AppsV1Api(api_client),
-                                  k8s_client.BatchV1Api(api_client), k8s_client.StorageV1Api(api_client))
+    core, apps, batch = (k8s_client.CoreV1Api(api_client), k8s_client.AppsV1Api(api_client),
+                         k8s_client.BatchV1Api(api_client))
     namespaced = {
         "Pod": (core.list_namespaced_pod, True),
         "Deployment": (apps.list_namespaced_deployment, True),
@@ -59,8 +59,6 @@ def _lister(api_client, kind, namespace, selector):
         "PersistentVolumeClaim": (core.list_namespaced_persistent_volume_claim, False),
         "Event": (core.list_namespaced_event, False),
     }
-    if kind == "StorageClass":
-        return storage.list_storage_class
     func, use_selector = namespaced[kind]
     if use_selector and selector:
         return lambda **kw: func(namespace, label_selector=selector, **kw)
@@ -165,15 +163,13 @@ class RolloutWatcher(object):
 
     def _drain(self, timeout):
         deadline = self.clock() + max(0.0, timeout)
-        got = False
         while True:
             remaining = deadline - self.clock()
             try:
                 kind, event_type, obj = self.queue.get(timeout=max(0.0, remaining)) if remaining > 0 \
                     else self.queue.get_nowait()
             except queue.Empty:
-                return got
-            got = True
+                return
             if event_type == "ERROR":
                 self.errors.append("watch %s: %s" % (kind, obj.get("message")))
                 continue
@@ -183,22 +179,26 @@ class RolloutWatcher(object):
                 continue  # from before this run (an earlier failed run in the same namespace)
             self.snapshot.apply(kind, event_type, obj)
 
+    def _classify(self, now, prune):
+        """(current findings, culprit first; the terminal ones). ``prune`` forgets findings that are gone, so the
+        grace of a transient state restarts if it comes back."""
+        current = classify.culprit_first(classify.findings(self.snapshot, self.restarts))
+        for found in current:
+            self.first_seen.setdefault(found["key"], (now, time.time()))
+            self._capture_logs(found)
+        if prune:
+            keys = set(f["key"] for f in current)
+            for key in [k for k in self.first_seen if k not in keys]:
+                del self.first_seen[key]
+        return current, [f for f in current if classify.terminal(f, self.first_seen[f["key"]][0], now, self.grace)]
+
     def poll(self, timeout=0.5):
         """Apply the changes that arrive within ``timeout`` seconds, classify; the verdict (dict) or None."""
         if self._verdict:
             return self._verdict
         self._drain(timeout)
         now = self.clock()
-        current = classify.culprit_first(classify.findings(self.snapshot, self.restarts))
-        keys = set()
-        for found in current:
-            keys.add(found["key"])
-            self.first_seen.setdefault(found["key"], (now, time.time()))
-            self._capture_logs(found)
-        for key in list(self.first_seen):
-            if key not in keys:
-                del self.first_seen[key]  # gone (a transient state): its grace restarts if it comes back
-        terminal = [f for f in current if classify.terminal(f, self.first_seen[f["key"]][0], now, self.grace)]
+        current, terminal = self._classify(now, prune=True)
         if terminal:
             self._verdict = self._build(terminal[0], current, now)
         return self._verdict
@@ -209,11 +209,7 @@ class RolloutWatcher(object):
         if self._verdict:
             return self._verdict
         now = self.clock()
-        current = classify.culprit_first(classify.findings(self.snapshot, self.restarts))
-        for found in current:
-            self.first_seen.setdefault(found["key"], (now, time.time()))
-            self._capture_logs(found)
-        terminal = [f for f in current if classify.terminal(f, self.first_seen[f["key"]][0], now, self.grace)]
+        current, terminal = self._classify(now, prune=False)
         if terminal:
             return self._build(terminal[0], current, now)
         if current:

@@ -101,7 +101,9 @@ PARAMS = dict(chart_ref="carto", chart_repo_url=None, chart_version=None, values
 
 
 class FakeWatcher(object):
-    """What ops.upgrade needs of a RolloutWatcher: diagnose(), not_ready(), errors, stop()."""
+    """What ops.upgrade needs of a RolloutWatcher: diagnose(), not_ready(), errors, stop(), api_client."""
+
+    api_client = "client"
 
     def __init__(self, diagnosis=None):
         self.diagnosis = diagnosis
@@ -266,7 +268,6 @@ class _Reader(object):
 def test_failed_upgrade_with_a_verdict_names_the_culprit_rolls_back_and_records_why(monkeypatch, fake_watcher):
     marked = []
     monkeypatch.setattr(ops, "ClusterReader", _Reader)
-    monkeypatch.setattr(ops, "api_client", lambda params: "client")
     from ansible_collections.carto.selfhosted.plugins.module_utils._rollout import storage
     monkeypatch.setattr(storage, "mark_failed", lambda *args, **kwargs: marked.append((args, kwargs)) or True)
     helm = FakeHelm([_rev(1, "deployed")], values={"a": 1}, upgrade_rc=1, verdict=VERDICT)
@@ -280,7 +281,7 @@ def test_failed_upgrade_with_a_verdict_names_the_culprit_rolls_back_and_records_
     assert helm.watcher is fake_watcher and fake_watcher.stopped
     assert err.value.result["rollout"]["verdict"] is VERDICT
     (args, kwargs), = marked
-    assert args[1:4] == ("carto", "carto", 2) and args[4].startswith("Upgrade failed [container_crash]: init")
+    assert args[:4] == ("client", "carto", "carto", 2) and args[4].startswith("Upgrade failed [container_crash]: init")
     assert kwargs == {"expect_status": "failed"}
 
 
