@@ -2,7 +2,8 @@
 # Copyright: (c) 2025, carto.selfhosted maintainers
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""Filters for CARTO Helm values: values_merge, values_redact, values_secret_refs, values_file_sources.
+"""Filters for CARTO Helm values: values_merge, values_redact, values_secret_refs, values_file_sources,
+values_input_files.
 
 Documentation lives in the per-filter YAML files next to this one.
 """
@@ -72,6 +73,16 @@ def values_file_sources(paths):
     return out
 
 
+def values_input_files(variables):
+    """``[{variable, path}]`` of the file paths in ``{inventory variable: value}`` (for carto_values_validate)."""
+    if variables is None:
+        return []
+    if not isinstance(variables, dict):
+        raise AnsibleFilterError("values_input_files expects a dict of inventory variables, got %s"
+                                 % type(variables).__name__)
+    return carto_values.input_files(variables)
+
+
 class FilterModule(object):
     """CARTO Helm values filters."""
 
@@ -81,4 +92,5 @@ class FilterModule(object):
             "values_redact": values_redact,
             "values_secret_refs": values_secret_refs,
             "values_file_sources": values_file_sources,
+            "values_input_files": values_input_files,
         }

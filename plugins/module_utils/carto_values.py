@@ -62,6 +62,11 @@ except ImportError as exc:  # pragma: no cover - exercised only without jsonsche
     JSONSCHEMA_IMPORT_ERROR = exc
 
 try:
+    from ansible_collections.carto.selfhosted.plugins.module_utils import tls_chain as _tls_chain
+except ImportError:  # pragma: no cover - part of the collection
+    _tls_chain = None
+
+try:
     from ansible_collections.carto.selfhosted.plugins.module_utils import carto_values_schema as _bundled
 except ImportError:  # pragma: no cover - the generated module is part of the collection
     _bundled = None
@@ -93,6 +98,8 @@ DOC_PG_AZURE = _CUST + "#setup-azure-postgres"
 DOC_INSTALL_DB = _INSTALL + "#external-database"
 DOC_REDIS = _CUST + "#configure-external-redis"
 DOC_REDIS_SECRETS = _CUST + "#setup-redis-creating-secrets"
+DOC_PG_SSL_CA = _CUST + "#configure-postgres-ssl-with-custom-ca"
+DOC_REDIS_TLS = _CUST + "#configure-redis-tls"
 DOC_BUCKETS = _CUST + "#custom-buckets"
 DOC_BUCKETS_PRE = _CUST + "#pre-requisites"
 DOC_GCS = _CUST + "#google-cloud-storage"
@@ -110,6 +117,26 @@ DOC_KEYS_NOT_IN_CHART = {
         "remove it; the chart stores imports in appConfigValues.workspaceImportsBucket",
         DOC_BUCKETS_PRE),
 }
+
+# Keys that CARTO's examples or earlier chart versions used and chart 1.287.1 reads under another path
+# (found by comparing chart/values.yaml across the versions of github.com/CartoDB/carto-selfhosted-helm).
+# Each entry: old key path (a prefix: everything below moves along) -> new key path, and where it comes from.
+# An unknown key under an old path is reported with the new path ("moved-key"), when the new path is a key
+# of the chart. The Redis -> Valkey switch (carto-selfhosted-helm #842, chart 1.287.1 "internalRedis" comment)
+# kept the internalRedis / externalRedis / cartoSecrets.redisPassword key names, so it adds no entry.
+KNOWN_MOVES = (
+    (("router", "ports"), ("router", "service", "ports"),
+     "CARTO's example service_loadBalancer/aws_eks_tls_offloading (carto-selfhosted-helm #268) used "
+     "router.ports; the chart reads the router Service ports under router.service.ports"),
+    (("appConfigValues", "gcpBucketsProjectId"), ("appConfigValues", "googleCloudStorageProjectId"),
+     "renamed in carto-selfhosted-helm #166 (docs.carto.com, Self-hosted, Custom Buckets, Google Cloud Storage)"),
+    (("appConfigValues", "gcsBucketsProjectId"), ("appConfigValues", "googleCloudStorageProjectId"),
+     "renamed to gcpBucketsProjectId in carto-selfhosted-helm #75, then to googleCloudStorageProjectId in #166"),
+    (("appSecrets", "gcpBucketsServiceAccountKey"), ("appSecrets", "googleCloudStorageServiceAccountKey"),
+     "renamed in carto-selfhosted-helm #166 (docs.carto.com, Self-hosted, Custom Buckets, Google Cloud Storage)"),
+    (("internalRedis", "auth", "existingSecret"), ("internalRedis", "existingSecret"),
+     "moved when the chart stopped using the Bitnami Redis subchart (carto-selfhosted-helm #700, chart 1.183.1)"),
+)
 
 _SECRET_NAME_RE = re.compile(
     r"(password|passwd|secret|token|apikey|api_key|privatekey|private_key|saltkey|masterkey|sdkkey"
@@ -500,7 +527,8 @@ def validate_schema(values, schema, provenance=None):
             sub = error.schema
             known = sorted((sub.get("properties") or {}).keys())
             for key in sorted((k for k in error.instance if k not in (sub.get("properties") or {})), key=str):
-                problems.extend(_unknown_key_problems(path, key, known, index, provenance, label))
+                problems.extend(_unknown_key_problems(path, key, known, index, provenance, label,
+                                                      error.instance.get(key)))
             continue
         if error.instance is None:
             continue  # null deletes the chart default, as in Helm
@@ -528,13 +556,86 @@ def _short_repr(value):
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _unknown_key_problems(parent, key, known, index, provenance, label):
+def _leaf_paths(value, path):
+    """Key paths of the scalar (or list) leaves below ``path`` in ``value`` (``path`` itself for a scalar)."""
+    if isinstance(value, dict) and value:
+        out = []
+        for key in sorted(value, key=str):
+            out.extend(_leaf_paths(value[key], path + (key,)))
+        return out
+    return [path]
+
+
+def _all_paths(index):
+    return set(p for paths in index.values() for p in paths)
+
+
+def known_move(path, index=None):
+    """``(new path, source)`` when ``path`` (tuple) is at or below an entry of :data:`KNOWN_MOVES`, else None.
+
+    With ``index`` (the schema key index), only a new path that is a key of the chart is returned.
+    """
+    path = tuple(path)
+    for old, new, why in KNOWN_MOVES:
+        if path[:len(old)] == old:
+            target = new + path[len(old):]
+            if index is None or target in _all_paths(index):
+                return target, why
+    return None
+
+
+def closest_key(path, index):
+    """The chart key path closest to an unknown key path (tuple), anywhere in the key space, or None.
+
+    The same leaf name elsewhere first (the most similar full dotted path wins), then a close leaf name
+    (difflib, typos), then the closest full dotted path.
+    """
+    path = tuple(path)
+    leaf = str(path[-1]) if path else ""
+    dotted = format_path(path)
+
+    def best(candidates):
+        scored = sorted(((difflib.SequenceMatcher(None, dotted, format_path(c)).ratio(), format_path(c), c)
+                         for c in candidates if c != path), reverse=True)
+        return scored[0][2] if scored else None
+
+    if leaf in index:
+        return best(index[leaf])
+    close = difflib.get_close_matches(leaf, list(index), n=3, cutoff=0.8)
+    if close:
+        return best([c for name in close for c in index[name]])
+    every = dict((format_path(p), p) for p in _all_paths(index))
+    close = difflib.get_close_matches(dotted, list(every), n=1, cutoff=0.75)
+    return every[close[0]] if close else None
+
+
+def _moved_key_problems(path, value, index, provenance, label):
+    """One problem per leaf below an unknown key on a path of :data:`KNOWN_MOVES`; None when not a known move."""
+    problems = []
+    for leaf in _leaf_paths(value, path):
+        move = known_move(leaf, index)
+        if move is None:
+            return None
+        target, why = move
+        old, new = format_path(leaf), format_path(target)
+        for src, line in _unique(provenance.get(leaf) or [_setter(provenance, leaf)]):
+            problems.append(make_problem(
+                ERROR, src, leaf, "'%s' is not read by chart %s: the key moved to %s (%s); did you mean `%s`"
+                % (old, label, new, why, new), "move the value to %s (and remove %s)" % (new, old), DOC_ADVANCED,
+                "moved-key", line=line))
+    return problems
+
+
+def _unknown_key_problems(parent, key, known, index, provenance, label, value=None):
     path = parent + (key,)
     records = provenance.get(path) or [_setter(provenance, path)]
     if path in DOC_KEYS_NOT_IN_CHART:
         message, fix, doc = DOC_KEYS_NOT_IN_CHART[path]
         return [make_problem(WARNING, src, path, "'%s' %s (chart %s)" % (key, message, label), fix, doc,
                              "doc-key-not-in-chart", line=line) for src, line in _unique(records)]
+    moved = _moved_key_problems(path, value, index, provenance, label)
+    if moved:
+        return moved
     skey = str(key)
     suggestion = None
     lowered = dict((k.lower(), k) for k in known)
@@ -555,6 +656,21 @@ def _unknown_key_problems(parent, key, known, index, provenance, label):
     else:
         message = "unknown key '%s' (not a key of chart %s); Helm would silently ignore it" % (skey, label)
         fix = "remove it or check the spelling against the chart parameters"
+        guesses = []
+        for leaf in _leaf_paths(value, path)[:3]:
+            target = closest_key(leaf, index)
+            if target is not None:
+                guesses.append((leaf, target))
+        if guesses:
+            shown = []
+            for leaf, target in guesses:
+                if leaf == path:
+                    shown.append("`%s`" % format_path(target))
+                else:
+                    shown.append("`%s` for %s" % (format_path(target), format_path(leaf)))
+            message += "; did you mean %s" % " / ".join(shown)
+            fix = "move %s" % ", ".join("%s to %s" % (format_path(leaf), format_path(target))
+                                        for leaf, target in guesses) + ", or remove it"
     return [make_problem(ERROR, src, path, message, fix, DOC_ADVANCED, "unknown-key", line=line)
             for src, line in _unique(records)]
 
@@ -1298,6 +1414,39 @@ def _check_inline_secrets(ctx):
             "%s: %s" % (base, _INLINE_SECRET_FIX), DOC_APPLY, "inline-secret", line=line))
 
 
+# The CA certificates the chart hands to CARTO's services (carto-customizations.md "Configure Postgres SSL with
+# custom CA", "Configure Redis TLS"): whichever source sets them, the merged value must be PEM CA certificates.
+CA_CERTIFICATE_KEYS = (
+    ("externalPostgresql.sslCA", "externalPostgresql.sslEnabled", DOC_PG_SSL_CA),
+    ("externalRedis.tlsCA", "externalRedis.tlsEnabled", DOC_REDIS_TLS),
+)
+
+
+def _check_ca_certificates(ctx):
+    for path, enabled, doc in CA_CERTIFICATE_KEYS:
+        value = _get(ctx.user, path)
+        if not isinstance(value, str) or not value.strip():
+            continue  # unset, null or empty: nothing to check (a wrong type is a schema problem)
+        key = path.rsplit(".", 1)[-1]
+        found = _tls_chain.ca_certificate_problems(value) if _tls_chain is not None else None
+        if found is None:
+            ctx.add(WARNING, path, "the CA certificate could not be checked: the Python library cryptography "
+                    "(>= 42) is not installed on the controller", "install the collection's requirements.txt",
+                    doc, "ca-certificate")
+            continue
+        failures, warnings = found
+        if failures:
+            ctx.add(ERROR, path, "is not a usable CA certificate (PEM X.509): %s" % "; ".join(failures),
+                    "set %s to the PEM text of the CA that issued the server certificate, every certificate "
+                    "between -----BEGIN CERTIFICATE----- and -----END CERTIFICATE----- lines (YAML block scalar "
+                    "%s: |)" % (path, key), doc, "ca-certificate")
+        for warning in warnings:
+            ctx.add(WARNING, path, warning, "check the CA certificate in %s" % path, doc, "ca-certificate")
+        if ctx.get(enabled) is not True:
+            ctx.add(WARNING, path, "is set but %s is not true: the chart does not use it" % enabled,
+                    "set %s: true or remove %s" % (enabled, path), doc, "ca-certificate")
+
+
 def check_rules(user_values, effective_values, provenance, schema=None, domain_required=True,
                 external_tls_termination=False, warn_inline_secrets=True):
     """Cross-field rules of CARTO's guides on merged values; returns problems."""
@@ -1311,6 +1460,7 @@ def check_rules(user_values, effective_values, provenance, schema=None, domain_r
     _check_tls(ctx, external_tls_termination)
     _check_lb_timeouts(ctx)
     _check_scaling(ctx, schema)
+    _check_ca_certificates(ctx)
     if warn_inline_secrets:
         _check_inline_secrets(ctx)
     return ctx.problems
@@ -1354,7 +1504,97 @@ def load_sources(specs):
     return sources, problems
 
 
+# What each input file variable holds, for the fix of a missing or unreadable file (matched on the end of the
+# variable expression: carto_tls.certificate_file, carto_customization_files[0], ...).
+_INPUT_FILE_WHAT = (
+    ("carto_package_values_file", "carto-values.yaml of your CARTO installation package", _INSTALL),
+    ("carto_package_secrets_file", "carto-secrets.yaml of your CARTO installation package", _INSTALL),
+    ("]", "a customization YAML file (or remove the item from the list)", DOC_APPLY),
+    ("certificate_file", "the PEM file of the TLS certificate (leaf first, then the intermediates)", DOC_OWN_TLS),
+    ("private_key_file", "the PEM file of the certificate's private key (without passphrase)", DOC_OWN_TLS),
+    ("extra_certificates_file", "a PEM file of intermediate certificates to complete the chain", DOC_OWN_TLS),
+    ("ca_bundle_file", "a PEM bundle of the CA certificates to trust", DOC_OWN_TLS),
+    ("service_account_key_file", "the JSON key file of the GCP service account", DOC_GCS),
+)
+
+
+def input_file_problem(variable, path):
+    """The problem of one input file (``variable`` names it, e.g. ``carto_tls.certificate_file``), or None.
+
+    The file must exist on the controller, be a regular file and be readable (one byte is read; the content is
+    never returned). The problem's ``source`` is the path and its key path the variable, so it reads
+    ``<path>: <variable>: <what is wrong>. Fix: ...``; it ``covers`` the read error of the same values source.
+    """
+    what, doc = "the file it names", DOC_APPLY
+    for suffix, text, section in _INPUT_FILE_WHAT:
+        if variable.endswith(suffix):
+            what, doc = text, section
+            break
+    shown = path if os.path.isabs(path) else "%s (relative to %s)" % (path, os.getcwd())
+    reason = None
+    if not os.path.exists(path):
+        reason = "the file %s does not exist on the controller" % shown
+    elif os.path.isdir(path):
+        reason = "%s is a directory, not a file" % shown
+    else:
+        try:
+            with open(path, "rb") as handle:
+                handle.read(1)
+        except (IOError, OSError) as exc:
+            reason = "the file %s cannot be read: %s" % (shown, exc.strerror or exc)
+        else:
+            if not variable.endswith(("_values_file", "_secrets_file", "]")) and os.path.getsize(path) == 0:
+                reason = "the file %s is empty" % shown
+    if reason is None:
+        return None
+    problem = make_problem(ERROR, path, variable, reason,
+                           "set %s to the path (on the controller that runs ansible-playbook) of %s"
+                           % (variable, what), doc, "input-file")
+    problem.update({"covers": [""], "covers_source": path})
+    return problem
+
+
+def check_input_files(files):
+    """Problems of the input files ``[{"variable", "path"}]`` (see :func:`input_file_problem`), all at once."""
+    problems = []
+    for entry in files or []:
+        path = entry.get("path")
+        if not path:
+            continue
+        problem = input_file_problem(entry.get("variable") or str(path), str(path))
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
+def input_files(variables):
+    """``[{"variable", "path"}]`` of the file paths in ``variables`` ({inventory variable: value}).
+
+    A string is one path, a list one path per item (``var[i]``), a dict contributes its keys ending in
+    ``_file`` (``var.key``), nested dicts included. Empty values are skipped.
+    """
+    out = []
+
+    def walk(name, value, top):
+        if isinstance(value, str):
+            if value and (top or name.endswith("_file")):
+                out.append({"variable": name, "path": value})
+        elif isinstance(value, (list, tuple)) and top:
+            for index, item in enumerate(value):
+                if isinstance(item, str) and item:
+                    out.append({"variable": "%s[%d]" % (name, index), "path": item})
+        elif isinstance(value, dict):
+            for key in sorted(value, key=str):
+                walk("%s.%s" % (name, key), value[key], False)
+
+    for name in variables or {}:
+        walk(name, variables[name], True)
+    return out
+
+
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1}
+# A package file that cannot be read stops Helm too: its problem stays an error.
+_NOT_DEMOTED = ("file-unreadable", "yaml-not-a-map", "input-file")
 
 
 def _sort_problems(problems, names):
@@ -1433,7 +1673,7 @@ def validate_sources(specs, schema=None, strict=False, existing_secrets=None, do
             if problem["source"] in package:
                 if problem["rule"] == "inline-secret":
                     continue
-                if problem["severity"] == ERROR:
+                if problem["severity"] == ERROR and problem["rule"] not in _NOT_DEMOTED:
                     problem["severity"] = WARNING
                     problem["message"] += " (in the CARTO installation package: reported as a warning)"
             kept.append(problem)

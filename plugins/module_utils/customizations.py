@@ -26,6 +26,11 @@ __metaclass__ = type
 
 import re
 
+try:
+    from ansible_collections.carto.selfhosted.plugins.module_utils import tls_chain as _tls_chain
+except ImportError:  # pragma: no cover - part of the collection
+    _tls_chain = None
+
 SERVICE_TYPES = ("ClusterIP", "LoadBalancer", "NodePort")
 TLS_MODES = ("self_signed", "existing_secret", "disabled")
 CLOUDS = ("none", "gke", "aws_eks", "aws_eks_tls_offloading", "azure_aks")
@@ -478,10 +483,10 @@ def _external_postgresql(b, spec):
     if pg.get("ssl_ca"):
         if not out["sslEnabled"]:
             b.problem(name, "ssl_ca", "is set but ssl_enabled is false",
-                      "set %s.ssl_enabled: true or remove ssl_ca" % variable, doc=_CC + "#configure-postgres-ssl-with-custom-ca")
-        elif "BEGIN CERTIFICATE" not in pg["ssl_ca"]:
-            b.problem(name, "ssl_ca", "is not a PEM certificate", "paste the CA as -----BEGIN CERTIFICATE----- ...",
+                      "set %s.ssl_enabled: true or remove ssl_ca" % variable, covers=["externalPostgresql.sslCA"],
                       doc=_CC + "#configure-postgres-ssl-with-custom-ca")
+        _ca_problem(b, name, "ssl_ca", pg["ssl_ca"], "externalPostgresql.sslCA",
+                    _CC + "#configure-postgres-ssl-with-custom-ca")
         out["sslCA"] = pg["ssl_ca"]
     # CC "Setup Azure Postgres": users with '@' need the internal names.
     for key, internal in (("user", "internal_user"), ("admin_user", "internal_admin_user")):
@@ -495,6 +500,21 @@ def _external_postgresql(b, spec):
     if pg.get("internal_admin_user"):
         out["internalAdminUser"] = pg["internal_admin_user"]
     return {"internalPostgresql": {"enabled": False}, "externalPostgresql": out}, objects
+
+
+def _ca_problem(b, name, key, pem, chart_key, doc):
+    """A problem when ``pem`` is not PEM X.509 CA certificates (the check the values role runs on the merged
+    ``chart_key``, which this problem covers so it is reported once, naming the inventory variable)."""
+    found = _tls_chain.ca_certificate_problems(pem) if _tls_chain is not None and isinstance(pem, str) else None
+    if found is None:
+        if not isinstance(pem, str) or "BEGIN CERTIFICATE" not in pem:
+            b.problem(name, key, "is not a PEM certificate", "paste the CA as -----BEGIN CERTIFICATE----- ...",
+                      covers=[chart_key], doc=doc)
+        return
+    if found[0]:
+        b.problem(name, key, "is not a usable CA certificate (PEM X.509): %s" % "; ".join(found[0]),
+                  "set %s.%s to the PEM text of the CA that issued the server certificate (-----BEGIN CERTIFICATE----- "
+                  "... -----END CERTIFICATE-----)" % (b.var(name), key), covers=[chart_key], doc=doc)
 
 
 def _external_redis(b, spec):
@@ -521,10 +541,9 @@ def _external_redis(b, spec):
     if redis.get("tls_ca"):
         if not out["tlsEnabled"]:
             b.problem(name, "tls_ca", "is set but tls_enabled is false",
-                      "set %s.tls_enabled: true or remove tls_ca" % variable, doc=_CC + "#configure-redis-tls")
-        elif "BEGIN CERTIFICATE" not in redis["tls_ca"]:
-            b.problem(name, "tls_ca", "is not a PEM certificate", "paste the CA as -----BEGIN CERTIFICATE----- ...",
+                      "set %s.tls_enabled: true or remove tls_ca" % variable, covers=["externalRedis.tlsCA"],
                       doc=_CC + "#configure-redis-tls")
+        _ca_problem(b, name, "tls_ca", redis["tls_ca"], "externalRedis.tlsCA", _CC + "#configure-redis-tls")
         out["tlsCA"] = redis["tls_ca"]
     return {"internalRedis": {"enabled": False}, "externalRedis": out}
 

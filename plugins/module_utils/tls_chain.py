@@ -285,6 +285,20 @@ def check_cryptography():
     return None
 
 
+def ca_certificate_problems(pem, now=None, warning_days=30):
+    """``(failures, warnings)`` (lists of one-line texts) of a CA bundle in PEM text.
+
+    The check of ``externalPostgresql.sslCA`` / ``externalRedis.tlsCA`` (``validate_chain`` with
+    ``purpose=ca``): every block must parse as an X.509 certificate, be a CA (or a self-signed
+    certificate trusted directly) and be within its validity window. Returns None when no usable
+    cryptography is importable (the caller says so instead of guessing).
+    """
+    if check_cryptography() is not None:
+        return None
+    report = validate_chain(pem, purpose=PURPOSE_CA, trust=[], now=now, warning_days=warning_days)
+    return report.failures, report.warnings
+
+
 def _version_tuple(version):
     parts = []
     for piece in str(version).split("."):

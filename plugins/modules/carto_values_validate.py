@@ -26,6 +26,13 @@ description:
     file) of C(carto-customizations.md)); the generated JSON Schema of the chart key space (unknown keys with the
     closest valid key, wrong types with the expected type); and the cross-field rules of CARTO's documentation
     listed below."
+  - "Moved keys: a key that CARTO's examples or earlier chart versions used at another path (for example
+    C(router.ports.httpsTargetPort), read as C(router.service.ports.httpsTargetPort) by chart 1.287.1) is an
+    error naming the new path (rule C(moved-key)); any other unknown key comes with the closest key of the whole
+    key space (the message ends with C(did you mean) and that key path)."
+  - "CA certificates: C(externalPostgresql.sslCA) and C(externalRedis.tlsCA) of the merged values, whichever source
+    set them, must be PEM X.509 CA certificates (C(carto-customizations.md) I(Configure Postgres SSL with custom
+    CA), I(Configure Redis TLS)); the error names the source that set the key (rule C(ca-certificate))."
   - "Domain: C(appConfigValues.selfHostedDomain) is a bare FQDN, no scheme, path or port
     (C(carto-customizations.md) I(Configure the domain of your Self Hosted))."
   - "Custom buckets: exactly one C(storageProvider) (C(gcp), C(s3), C(azure-blob)) with its buckets, its project
@@ -192,6 +199,27 @@ options:
     type: list
     elements: dict
     default: []
+  input_files:
+    description:
+      - Files the run reads on the controller, each named by the inventory variable that sets it (C(variable), for
+        example C(carto_package_values_file), C(carto_customization_files[0]), C(carto_tls.certificate_file)) with
+        its C(path).
+      - "Each must exist, be a regular file and be readable (certificate, key and service account files also
+        non-empty); every file that is not gets one error C(<path>: <variable>: the file ... does not exist on
+        the controller. Fix: set <variable> to the path ... of <what it holds>), reported with the other
+        problems. Only the first byte is read; the content is never returned."
+      - The C(carto.selfhosted.values_input_files) filter builds this list from the inventory variables.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      variable:
+        description: The inventory variable (or key of one) that names the file.
+        type: str
+        required: true
+      path:
+        description: The path; empty is skipped (the caller reports an unset variable).
+        type: str
 notes:
   - Runs on the controller (C(delegate_to=localhost)); I(path) sources are read there.
   - "With I(secrets_namespace), a cluster that cannot be read fails the module with C(Could not list the Secrets of
@@ -373,6 +401,10 @@ ARGUMENT_SPEC = dict(
     # A list of dicts without a suboptions spec: a problem has a ``message`` key, a name Ansible reserves for
     # module options. Each problem is checked against PROBLEM_SPEC by _caller_problems().
     problems=dict(type="list", elements="dict", default=[]),
+    input_files=dict(type="list", elements="dict", default=[], options=dict(
+        variable=dict(type="str", required=True),
+        path=dict(type="str"),
+    )),
 )
 
 # The keys of a caller's problem (the problem format of carto_values, as RV(problems)).
@@ -512,6 +544,8 @@ def main():
 
     params = module.params
     caller_problems = _caller_problems(module, params["problems"])
+    # Missing or unreadable input files join the problem list (they cover the read error of the same source).
+    caller_problems.extend(carto_values.check_input_files(params["input_files"]))
     specs = []
     for spec in params["sources"]:
         content = spec.get("content")

@@ -22,10 +22,12 @@ FILTERS = values_filters.FilterModule().filters()
 
 
 def test_filters_are_registered():
-    assert sorted(FILTERS) == ["values_file_sources", "values_merge", "values_redact", "values_secret_refs"]
+    assert sorted(FILTERS) == ["values_file_sources", "values_input_files", "values_merge", "values_redact",
+                               "values_secret_refs"]
 
 
-@pytest.mark.parametrize("name", ["values_merge", "values_redact", "values_secret_refs", "values_file_sources"])
+@pytest.mark.parametrize("name", ["values_merge", "values_redact", "values_secret_refs", "values_file_sources",
+                                  "values_input_files"])
 def test_filter_doc_files(name):
     with open(os.path.join(FILTER_DIR, name + ".yml")) as handle:
         doc = yaml.safe_load(handle)
@@ -96,3 +98,26 @@ def test_values_file_sources():
         sources("a.yaml")
     with pytest.raises(AnsibleFilterError):
         sources([1])
+
+
+def test_values_input_files_lists_every_file_variable_and_nothing_else():
+    out = FILTERS["values_input_files"]({
+        "carto_package_values_file": "/p/carto-values.yaml",
+        "carto_package_secrets_file": "",
+        "carto_customization_files": ["/c/a.yaml", "", "/c/b.yaml"],
+        "carto_tls": {"mode": "existing_secret", "certificate_file": "/t/tls.crt", "private_key": "PEM-KEY",
+                      "private_key_file": "/t/tls.key", "ca_bundle_file": ""},
+        "carto_external_postgresql": {"host": "db", "cloud_sql_proxy": {"service_account_key_file": "/k.json"}},
+    })
+    assert out == [
+        {"variable": "carto_package_values_file", "path": "/p/carto-values.yaml"},
+        {"variable": "carto_customization_files[0]", "path": "/c/a.yaml"},
+        {"variable": "carto_customization_files[2]", "path": "/c/b.yaml"},
+        {"variable": "carto_tls.certificate_file", "path": "/t/tls.crt"},
+        {"variable": "carto_tls.private_key_file", "path": "/t/tls.key"},
+        {"variable": "carto_external_postgresql.cloud_sql_proxy.service_account_key_file", "path": "/k.json"},
+    ]
+    assert "PEM-KEY" not in repr(out)
+    assert FILTERS["values_input_files"](None) == []
+    with pytest.raises(AnsibleFilterError, match="expects a dict"):
+        FILTERS["values_input_files"](["/a"])

@@ -99,8 +99,8 @@ def test_tls_existing_secret_is_planned_only_with_certificate_and_key():
     assert out["secrets"] == {"carto-tls": ["tls.crt", "tls.key"]}
 
 
-def test_external_postgres_and_redis_reference_secrets_never_values():
-    out = _build(external_postgresql=dict(PG, ssl_enabled=True, ssl_ca="-----BEGIN CERTIFICATE-----\nx\n"),
+def test_external_postgres_and_redis_reference_secrets_never_values(pki):
+    out = _build(external_postgresql=dict(PG, ssl_enabled=True, ssl_ca=pki.pem(pki.std["root"])),
                  external_redis={"host": "redis", "password": "pw-redis", "tls_enabled": True})
     values = out["values"]
     assert values["externalPostgresql"]["existingSecret"] == "carto-postgresql"
