@@ -102,6 +102,60 @@ def check_pods(expected, live, pods, restart_threshold):
     return check(label, PASSED, "%d pod(s) Running and Ready, restarts <= %d" % (len(mine), restart_threshold))
 
 
+SECRET_CHECKSUM = "checksum/secrets"  # _rollout.secrets.CHECKSUM: the pod annotation of the Secret checksums
+
+
+def check_secret_rotation(rotation, deployments, statefulsets, pods):
+    """After a Secret rotation (``secret_rotation`` of carto.selfhosted.helm_release_upgrade): every pod of each
+    workload rolled for it carries the new ``checksum/secrets`` (no pod still runs with the old data). None when no
+    workload was rolled for a Secret."""
+    rotation = rotation or {}
+    rolled = rotation.get("workloads_rolled") or []
+    if not rolled:
+        return None
+    expected = {}
+    for component in (rotation.get("components") or {}).values():
+        for workload in component.get("workloads") or []:
+            expected[workload] = component.get("checksum")
+    live_by_kind = {"Deployment": _by_name(deployments), "StatefulSet": _by_name(statefulsets)}
+    stale, counted = [], 0
+    for workload in rolled:
+        kind, _sep, name = workload.partition("/")
+        live = live_by_kind.get(kind, {}).get(name)
+        selector = _live_selector(live, None)
+        if not selector:
+            continue
+        for pod in pods or []:
+            meta = pod.get("metadata") or {}
+            if not _matches(pod, selector) or meta.get("deletionTimestamp") or \
+                    (pod.get("status") or {}).get("phase") == "Succeeded":
+                continue
+            counted += 1
+            if (meta.get("annotations") or {}).get(SECRET_CHECKSUM) != expected.get(workload):
+                stale.append("%s (%s)" % (meta.get("name"), workload))
+    changed = rotation.get("secrets_changed") or []
+    added = rotation.get("secrets_added") or []
+    what = "Secret data changed: %s" % (", ".join(changed) or "none")
+    if added:
+        what += "; checksums added: %s" % ", ".join(added)
+    if stale:
+        return check("secret_rotation", FAILED, "%s; pods still on the old Secret data: %s" % (what, ", ".join(stale)),
+                     fix="run the install again (it rolls them), or kubectl rollout restart the workload")
+    return check("secret_rotation", PASSED, "%s; rolled %s: %d pod(s) on the new data" % (
+        what, ", ".join(rolled), counted))
+
+
+def secret_rotation_summary(rotation):
+    """What the report keeps of ``secret_rotation``: names and checksums only."""
+    rotation = rotation or {}
+    return {"secrets_changed": list(rotation.get("secrets_changed") or []),
+            "secrets_added": list(rotation.get("secrets_added") or []),
+            "workloads_rolled": list(rotation.get("workloads_rolled") or []),
+            "unmanaged": list(rotation.get("unmanaged") or []),
+            "checksums": dict((path, component.get("checksum"))
+                              for path, component in sorted((rotation.get("components") or {}).items()))}
+
+
 def check_migrations(loads, pods, container):
     owners = [w for w in loads if container in w["init_containers"]]
     if not owners:
@@ -244,7 +298,7 @@ def verify_checks(data):
     (lists of objects, None when they could not be read), router_service (str name), expected_service_type (str),
     domain (str), ingress_enabled (bool), ingress_tls_check (dict check), restart_threshold (int),
     migrations_container (str), endpoint_checks (list of checks from carto_endpoint_check, or None),
-    endpoint_skip_reason (str).
+    endpoint_skip_reason (str), secret_rotation (dict, ``secret_rotation`` of helm_release_upgrade, optional).
     """
     checks = []
     loads = workloads(data.get("manifest") or [])
@@ -265,6 +319,10 @@ def verify_checks(data):
         if live is not None:
             checks.append(check_pods(expected, live, pods, threshold))
     checks.append(check_migrations(loads, pods, data.get("migrations_container") or "workspace-migrations"))
+    rotation = check_secret_rotation(data.get("secret_rotation"), data.get("deployments"), data.get("statefulsets"),
+                                     pods)
+    if rotation is not None:
+        checks.append(rotation)
     services = _by_name(data.get("services"))
     ingresses = _by_name(data.get("ingresses"))
     router = data.get("router_service") or "carto-router"
@@ -287,9 +345,10 @@ def build_report(data, now=None):
         "release": data.get("release"), "namespace": data.get("namespace"), "domain": data.get("domain"),
         "verdict": summary["verdict"], "summary": summary, "checks": checks, "exposure": exposure,
         "endpoint": data.get("endpoint") or {},
+        "secret_rotation": secret_rotation_summary(data.get("secret_rotation")),
         "pods": k8s_status.pod_table(data.get("pods") or [], now=now),
         "failed": summary["failed"],
     }
 
 
-__all__ = ["verify_checks", "build_report", "check_exposure", "check_migrations", "dns_record", "WARNING"]
+__all__ = ["verify_checks", "build_report", "check_secret_rotation", "check_exposure", "check_migrations", "dns_record", "WARNING"]

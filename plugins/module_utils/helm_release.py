@@ -602,6 +602,15 @@ class HelmRelease(object):
                 chart_ref, chart_ref, " from " + repo_url if repo_url else "", err.strip()), stderr=err)
         return yaml.safe_load(out) or {}
 
+    def show_values(self, chart_ref, repo_url=None, version=None):
+        """``helm show values`` of the chart (its default values). Returns (rc, stdout, stderr)."""
+        args = ["show", "values", chart_ref]
+        if repo_url:
+            args += ["--repo", repo_url]
+            if version:
+                args += ["--version", version]
+        return self._run(args, fails_on_error=False)
+
     def rollback(self, revision, wait, timeout, history_max):
         args = ["rollback", self.name, str(revision), "--namespace", self.namespace, "--history-max",
                 str(history_max)] + self.wait_args(wait, timeout)

@@ -18,6 +18,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.carto.selfhosted.plugins.module_utils.carto_values import redact_values
+from ansible_collections.carto.selfhosted.plugins.module_utils._rollout import secrets as _secrets
 from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import (
     PENDING_STATES,
     ClusterReader,
@@ -227,7 +228,7 @@ def upgrade(helm, params, check_mode, diff_mode, renewer=None, recovery=None):
     result = dict(changed=False, upgraded=False, reasons=[], previous_revision=None, status=None, chart=None,
                   values_diff=[], secrets_changed=[], rolled_back_to=None, failed_revision=None, report={},
                   helm_error="", commands=helm.commands, rollout={"verdict": None, "not_ready": [], "watch_errors": []},
-                  helm_version=helm.version)
+                  helm_version=helm.version, secret_rotation=None)
 
     chart = helm.show_chart(params["chart_ref"], params["chart_repo_url"], params["chart_version"])
     result["chart"] = {"name": chart.get("name"), "version": str(chart.get("version", "")),
@@ -268,12 +269,20 @@ def upgrade(helm, params, check_mode, diff_mode, renewer=None, recovery=None):
         reasons.append("last revision %s is %s" % (last["revision"], last.get("status")))
     if current:
         current_values = helm.values() or {}
+    if params.get("secret_checksums"):
+        # Before the comparison: a Secret whose data changed changes its consumers' podAnnotations, hence the values.
+        values = _with_secret_checksums(helm, params, values, current_values if current else None, result)
+    if current:
         if current.get("chart") != target_chart:
             reasons.append("chart %s -> %s" % (current.get("chart"), target_chart))
         if (current.get("app_version") or "") != result["chart"]["app_version"]:
             reasons.append("app version %s -> %s" % (current.get("app_version"), result["chart"]["app_version"]))
         if not values_equal(current_values, values):
-            reasons.append("values changed")
+            rotation = _secrets.summary(result.get("secret_rotation"))
+            if not rotation or not values_equal(_secrets.strip(current_values), _secrets.strip(values)):
+                reasons.append("values changed")
+            if rotation:
+                reasons.append(rotation)
     if params["force"] and not reasons:
         reasons.append("force")
 
@@ -307,6 +316,8 @@ def upgrade(helm, params, check_mode, diff_mode, renewer=None, recovery=None):
     result["status"] = after[-1] if after else None
     if rc == 0:
         result["upgraded"] = True
+        if result.get("secret_rotation"):
+            result["secret_rotation"]["applied"] = True
         return result
 
     # The upgrade failed: report first (the state that failed), then roll back.
@@ -361,6 +372,26 @@ def upgrade(helm, params, check_mode, diff_mode, renewer=None, recovery=None):
             ", ".join(report.get("deployments_not_available") or []) or "none",
             ", ".join(report.get("pods_not_ready") or []) or "none")
     raise ReleaseError(msg, result)
+
+
+def _with_secret_checksums(helm, params, values, previous, result):
+    """``values`` with a ``checksum/secrets`` pod annotation per component from the live data of the Secrets its pods
+    read (``_rollout.secrets``); sets ``result["secret_rotation"]`` (checksums and names only). Raises ReleaseError
+    when the chart cannot be rendered with the values (helm upgrade would fail the same way)."""
+    try:
+        values, rotation = _secrets.with_checksums(helm, api_client(params), params["chart_ref"],
+                                                   params["chart_repo_url"], params["chart_version"], values,
+                                                   previous)
+    except _secrets.RenderError as exc:
+        raise ReleaseError("Release %s in namespace %s: could not find the Secrets its workloads read: %s. Nothing "
+                           "was changed." % (helm.name, helm.namespace, exc), result)
+    except Exception as exc:  # pylint: disable=broad-except
+        raise ReleaseError("Release %s in namespace %s: could not read the Secrets its workloads read (needed for "
+                           "their checksums; set deploy_secret_checksums to false to skip): %s. Nothing was "
+                           "changed." % (helm.name, helm.namespace, api_reason(exc)), result)
+    rotation["applied"] = False
+    result["secret_rotation"] = rotation
+    return values
 
 
 def start_watcher(params, namespace, selector):

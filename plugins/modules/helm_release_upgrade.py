@@ -154,6 +154,23 @@ options:
     type: list
     elements: str
     default: []
+  secret_checksums:
+    description:
+      - Roll exactly the workloads whose Secrets changed. The chart is rendered once (C(helm show values), C(helm
+        template)) with a marker in every C(<component>.podAnnotations) of its values, which shows which values path
+        feeds which pod template and which Secrets each pod template reads (C(env[].valueFrom.secretKeyRef),
+        C(envFrom[].secretRef), C(volumes[].secret), C(projected) sources), minus the Secrets the release renders
+        itself (the chart checksums those). Their live data (also of Secrets made by an operator) is digested,
+        HMAC-SHA256 keyed with the Secret's C(metadata.uid), and merged into that component's C(podAnnotations)
+        with the user's annotations - C(checksum/secrets) (one digest over its Secrets) and
+        C(carto.selfhosted/secret-checksums) (C(name=<16 hex>) per Secret) - before the values are compared.
+      - "A rotated password (docs.carto.com, Self-hosted, Customizations, I(Setup Postgres creating secrets)) then
+        changes the values of its consumers only: C(helm upgrade --wait) with the rollout engine rolls and verifies
+        exactly them; unchanged Secrets give the same values, so a no-op run changes nothing. The first run with
+        checksums on an installed release rolls every consumer once (the annotations are new)."
+      - Only checksums and Secret names are returned (RV(secret_rotation)), never Secret data.
+    type: bool
+    default: false
   lock_name:
     description: Lease to renew while helm runs (defaults to C(<release_name>-carto-selfhosted-lock)).
     type: str
@@ -336,6 +353,46 @@ rollout:
       description: Errors of the watches (the verdict may then come late or from Helm alone).
       type: list
       elements: str
+secret_rotation:
+  description:
+    - With I(secret_checksums=true), what the Secret checksums changed (names and checksums only); null without.
+  returned: always
+  type: dict
+  contains:
+    components:
+      description: Per values path (C(workspaceApi)), C(checksum) (C(checksum/secrets)), C(secrets) (name -> short
+        digest), C(workloads) (C(Kind/name)) and C(changed) (its checksum differs from the deployed one).
+      type: dict
+    secrets:
+      description: Every Secret the release's workloads read and the release does not render itself.
+      type: list
+      elements: str
+    secrets_changed:
+      description: Secrets whose data (or uid) differs from the deployed checksums.
+      type: list
+      elements: str
+    secrets_added:
+      description: Secrets checksummed for the first time (first run with checksums, or newly referenced).
+      type: list
+      elements: str
+    workloads_rolled:
+      description: C(Kind/name) of the workloads whose pod template changes through C(checksum/secrets) (empty for
+        a new install).
+      type: list
+      elements: str
+    unmanaged:
+      description: Workloads that read such Secrets but whose pod template takes no podAnnotations (not rolled).
+      type: list
+      elements: str
+    skipped:
+      description: Values paths whose C(podAnnotations) is not a dict (a tpl string), left as they are.
+      type: list
+      elements: str
+    applied:
+      description: Whether the upgrade carrying the checksums ran and succeeded.
+      type: bool
+  sample: {"secrets_changed": ["carto-postgresql"], "secrets_added": [],
+           "workloads_rolled": ["Deployment/carto-workspace-api"], "applied": true}
 marked_failed:
   description: Whether the failed revision's status and description were written with the verdict (Helm's storage).
   returned: when the rollout engine stopped Helm
@@ -446,6 +503,7 @@ def argument_spec():
         rollout_grace=dict(type="int", default=5),
         rollout_restarts=dict(type="int", default=2),
         managed_secrets=dict(type="list", elements="str", default=[], no_log=False),  # names, not secret values
+        secret_checksums=dict(type="bool", default=False),
         lock=dict(type="bool", default=False),
         lock_wait_timeout=dict(type="int", default=600),
         lock_poll_interval=dict(type="int", default=2),

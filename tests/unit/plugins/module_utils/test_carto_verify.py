@@ -128,3 +128,49 @@ def test_endpoint_target():
     assert cv.endpoint_target("direct", "d", {"spec": {"type": "ClusterIP"}})["mode"] == "skip"
     assert cv.endpoint_target("auto", "", lb)["mode"] == "skip"
     assert cv.endpoint_target("auto", "d", lb, address="10.0.0.1")["address"] == "10.0.0.1"
+
+
+# --------------------------------------------------------------------------- secret rotation
+
+
+def _rot_pod(name, checksum, labels=None, deleting=False):
+    meta = {"name": name, "labels": labels or {"app.kubernetes.io/component": "workspace-api"},
+            "annotations": {"checksum/secrets": checksum}}
+    if deleting:
+        meta["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    return {"metadata": meta, "status": {"phase": "Running"}}
+
+
+ROTATION = {"secrets_changed": ["carto-postgresql"], "secrets_added": [],
+            "workloads_rolled": ["Deployment/carto-workspace-api"], "unmanaged": [],
+            "components": {"workspaceApi": {"checksum": "new", "secrets": {"carto-postgresql": "ab"},
+                                            "workloads": ["Deployment/carto-workspace-api"], "changed": True},
+                           "router": {"checksum": "tls", "secrets": {"carto-tls": "cd"},
+                                      "workloads": ["Deployment/carto-router"], "changed": False}}}
+ROT_DEPLOYMENTS = [{"metadata": {"name": "carto-workspace-api"},
+                    "spec": {"selector": {"matchLabels": {"app.kubernetes.io/component": "workspace-api"}}}}]
+
+
+def test_secret_rotation_check_passes_when_every_pod_has_the_new_checksum():
+    pods = [_rot_pod("a", "new"), _rot_pod("b", "new"), _rot_pod("old", "old", deleting=True),
+            _rot_pod("other", "x", labels={"app.kubernetes.io/component": "router"})]
+    result = cv.check_secret_rotation(ROTATION, ROT_DEPLOYMENTS, [], pods)
+    assert result["status"] == cv.PASSED, result
+    assert "carto-postgresql" in result["message"] and "Deployment/carto-workspace-api" in result["message"]
+    assert "2 pod(s)" in result["message"]
+
+
+def test_secret_rotation_check_fails_on_a_pod_with_the_old_checksum():
+    pods = [_rot_pod("a", "new"), _rot_pod("b", "old")]
+    result = cv.check_secret_rotation(ROTATION, ROT_DEPLOYMENTS, [], pods)
+    assert result["status"] == cv.FAILED and "b (Deployment/carto-workspace-api)" in result["message"]
+
+
+def test_secret_rotation_absent_means_no_check_and_an_empty_summary():
+    assert cv.check_secret_rotation({}, [], [], []) is None
+    assert cv.check_secret_rotation(None, [], [], []) is None
+    summary = cv.secret_rotation_summary(ROTATION)
+    assert summary["secrets_changed"] == ["carto-postgresql"]
+    assert summary["workloads_rolled"] == ["Deployment/carto-workspace-api"]
+    assert summary["checksums"] == {"router": "tls", "workspaceApi": "new"}
+    assert cv.secret_rotation_summary(None)["workloads_rolled"] == []
