@@ -5,5 +5,6 @@
 
 - ``classify``: readiness and terminal failure classes of a release's objects (pure functions on the API's JSON);
 - ``watch``: watches of the release's objects, failure logs captured as they happen, the verdict;
-- ``storage``: marking a first install that the engine stopped ``failed`` in Helm's release storage.
+- ``storage``: marking a first install that the engine stopped ``failed`` in Helm's release storage;
+- ``secrets``: the Secret checksums on the pod templates, so a changed Secret rolls exactly its consumers.
 """
