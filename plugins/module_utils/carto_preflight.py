@@ -32,6 +32,7 @@ import re
 
 from ansible_collections.carto.selfhosted.plugins.module_utils.carto_checks import (
     FAILED, PASSED, SKIPPED, WARNING, check)
+from ansible_collections.carto.selfhosted.plugins.module_utils._preflight import api_validation, capacity
 
 try:
     import yaml
@@ -445,12 +446,17 @@ def preflight_checks(data):
     """All preflight checks at once. ``data`` keys (all optional; a missing input makes its check skipped):
 
     kubernetes_version (str), nodes (list), manifest (str or list), values (dict), storage_classes (list),
-    crd_names (list), served_kinds (list of "<apiVersion> <Kind>"), autoscaling (bool), metrics_apiservice (dict), metrics_answered (bool),
-    metrics_error (str), package_values_file, package_secrets_file (str), min_cpu (quantity),
-    min_memory (quantity), render_error (str).
+    crd_names (list), served_kinds (list of "<apiVersion> <Kind>"), autoscaling (bool), metrics_apiservice (dict),
+    metrics_answered (bool), metrics_error (str), package_values_file, package_secrets_file (str), min_cpu (quantity),
+    min_memory (quantity), render_error (str), pods (list of the cluster's unfinished Pods: the ``node_capacity``
+    check runs when the key is present), release / release_namespace (str: the release's own pods are not counted
+    against free capacity), dry_run (``{"refused", "namespace", "into", "error"}`` of the server-side dry run: the
+    ``api_validation`` check).
     """
-    data = data or {}
+    data = dict(data or {})
     values = data.get("values") or {}
+    if data.get("manifest") is not None:
+        data["manifest"] = load_manifest(data["manifest"])  # parsed once for every check below
     checks = []
     if data.get("package_values_file") is not None or data.get("package_secrets_file") is not None:
         checks.append(check_package(data.get("package_values_file"), data.get("package_secrets_file")))
@@ -471,8 +477,16 @@ def preflight_checks(data):
             data.get("nodes"), loads,
             min_cpu_milli=cpu_milli(data.get("min_cpu") or "6"),
             min_memory_bytes=parse_quantity(data.get("min_memory") or "16Gi")))
+        if "pods" in data:
+            checks.append(capacity.check_node_capacity(
+                data.get("nodes"), data.get("pods"), data["manifest"], release=data.get("release"),
+                namespace=data.get("release_namespace")))
     if data.get("served_kinds") is not None and data.get("manifest") is not None:
         checks.append(check_served_kinds(data["manifest"], data["served_kinds"]))
+    if data.get("dry_run") is not None:
+        dry = data["dry_run"]
+        checks.append(api_validation.check_api_validation(dry.get("refused"), values, namespace=dry.get("namespace"),
+                                                          fallback=dry.get("into"), error=dry.get("error")))
     checks.append(check_storage_class(values, data.get("storage_classes")))
     checks.append(check_gateway_crds(values, data.get("crd_names")))
     checks.append(check_metrics_server(bool(data.get("autoscaling")), data.get("metrics_apiservice"),

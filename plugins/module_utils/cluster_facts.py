@@ -47,11 +47,13 @@ def describe(exc):
 
 
 def gather(cluster, cli, want_gateway=False, want_metrics=False, metrics_apiservice="v1beta1.metrics.k8s.io",
-           render=None, namespace=None):
+           render=None, namespace=None, dry_run=False, dry_run_namespace="default"):
     """Read what the preflight needs.
 
     ``cluster`` has ``version()``, ``nodes()``, ``storage_classes()``, ``crds()``, ``api_service(name)``
-    ``pod_metrics()`` and ``namespace(name)``; ``cli`` has ``helm_version()`` and ``kubectl_version()`` returning
+    ``pod_metrics()``, ``namespace(name)``, ``served_resources()``, ``pods()`` and ``dry_run_apply(path, body)``
+    (the last three only after a successful render; ``dry_run_apply`` only with ``dry_run``: see
+    ``_preflight.api_validation``); ``cli`` has ``helm_version()`` and ``kubectl_version()`` returning
     (rc, stdout, stderr); ``render`` returns (rc, stdout, stderr) of ``helm template`` or is None.
     """
     facts = {"helm": _run(cli.helm_version), "kubectl": _run(cli.kubectl_version),
@@ -86,9 +88,30 @@ def gather(cluster, cli, want_gateway=False, want_metrics=False, metrics_apiserv
     elif render is not None:
         rc, out, err = render()
         facts["render"] = {"rc": rc, "stdout": out if rc == 0 else "", "stderr": (err or "").strip()}
-        if rc == 0 and reachable and hasattr(cluster, "served_kinds"):
-            facts["served_kinds"] = read_list(cluster.served_kinds)
+        if rc == 0 and reachable and hasattr(cluster, "served_resources"):
+            served = read_list(cluster.served_resources)
+            facts["served_kinds"] = dict(served, resources=sorted(set(
+                "%s %s" % (r["apiVersion"], r["kind"]) for r in served["resources"])))
+            facts["pods"] = read_list(cluster.pods)
+            if dry_run and served["api_found"]:
+                facts["dry_run"] = _dry_run(cluster, out, served["resources"], namespace, dry_run_namespace,
+                                            facts.get("namespace"))
     return facts
+
+
+def _dry_run(cluster, manifest, resources, namespace, fallback, found):
+    """The server-side dry run of every rendered object (``_preflight.api_validation``): into ``namespace`` when it
+    exists, else into ``fallback``. Returns ``{"refused": [...], "namespace", "into", "error"}``."""
+    from ansible_collections.carto.selfhosted.plugins.module_utils._preflight import api_validation
+    from ansible_collections.carto.selfhosted.plugins.module_utils.carto_preflight import load_manifest
+
+    into = namespace if (found or {}).get("exists") else fallback
+    result = {"refused": None, "namespace": namespace, "into": into, "error": ""}
+    try:
+        result["refused"] = api_validation.run(cluster.dry_run_apply, load_manifest(manifest), resources, into)
+    except Exception as exc:  # pylint: disable=broad-except
+        result["error"] = describe(exc)
+    return result
 
 
 def _run(call):
@@ -117,6 +140,8 @@ def preflight_input(facts):
         "render_error": render["stderr"] or "helm template failed (rc %s)" % render["rc"]
         if render and render["rc"] != 0 else "",
         "served_kinds": resources(facts.get("served_kinds")),
+        "pods": resources(facts.get("pods")),
+        "dry_run": facts.get("dry_run"),
         "metrics_apiservice": facts.get("metrics_apiservice"),
         "metrics_answered": facts["metrics"]["answered"],
         "metrics_error": facts["metrics"]["error"],
@@ -159,9 +184,10 @@ class KubernetesReader(object):
     def api_service(self, name):
         return self._get("/apis/apiregistration.k8s.io/v1/apiservices/%s" % name)
 
-    def served_kinds(self):
-        """``"<apiVersion> <Kind>"`` of every resource the cluster serves: aggregated discovery (``/api`` and
-        ``/apis`` as ``APIGroupDiscoveryList``, Kubernetes >= 1.30), else the per-version legacy discovery."""
+    def served_resources(self):
+        """``{"apiVersion", "kind", "resource" (plural), "namespaced"}`` of every resource the cluster serves:
+        aggregated discovery (``/api`` and ``/apis`` as ``APIGroupDiscoveryList``, Kubernetes >= 1.30), else the
+        per-version legacy discovery. Subresources are left out."""
         accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
         out = []
         for root in ("/api", "/apis"):
@@ -174,7 +200,8 @@ class KubernetesReader(object):
                     name = (group.get("metadata") or {}).get("name") or ""
                     for version in group.get("versions") or []:
                         api_version = "%s/%s" % (name, version["version"]) if name else version["version"]
-                        out.extend("%s %s" % (api_version, r["responseKind"]["kind"])
+                        out.extend({"apiVersion": api_version, "kind": r["responseKind"]["kind"],
+                                    "resource": r.get("resource"), "namespaced": r.get("scope") == "Namespaced"}
                                    for r in version.get("resources") or [] if (r.get("responseKind") or {}).get("kind"))
                 continue
             versions = doc.get("versions") if root == "/api" else [
@@ -182,9 +209,32 @@ class KubernetesReader(object):
             for version in versions or []:
                 path = ("/api/%s" if root == "/api" else "/apis/%s") % version
                 listing = self._get(path) or {}
-                out.extend("%s %s" % (version, r["kind"]) for r in listing.get("resources") or []
-                           if "/" not in r.get("name", ""))
+                out.extend({"apiVersion": version, "kind": r["kind"], "resource": r["name"],
+                            "namespaced": bool(r.get("namespaced"))}
+                           for r in listing.get("resources") or [] if "/" not in r.get("name", ""))
         return out
+
+    def pods(self):
+        """Every pod of the cluster that is not finished (for the free capacity of each node)."""
+        return self._items("/api/v1/pods?fieldSelector=status.phase%21%3DSucceeded%2Cstatus.phase%21%3DFailed")
+
+    def dry_run_apply(self, path, body):
+        """A server-side apply of ``body`` at ``path`` with ``dryRun=All``: (HTTP status, the API's response)."""
+        from kubernetes.client.exceptions import ApiException
+
+        query = [("dryRun", "All"), ("fieldManager", "carto-selfhosted-preflight"), ("force", "true")]
+        try:
+            response = self.client.call_api(path, "PATCH", query_params=query, body=body,
+                                            header_params={"Accept": "application/json",
+                                                           "Content-Type": "application/apply-patch+yaml"},
+                                            auth_settings=["BearerToken"], _preload_content=False,
+                                            _return_http_data_only=False, response_type=None, _request_timeout=30)
+        except ApiException as exc:
+            try:
+                return exc.status, json.loads(exc.body or "null")
+            except (TypeError, ValueError):
+                return exc.status, {"message": str(exc.body or exc.reason)[:500]}
+        return response[1], {}
 
     def pod_metrics(self):
         return self._items("/apis/metrics.k8s.io/v1beta1/pods")

@@ -16,14 +16,16 @@ version_added: 0.3.0
 author:
   - carto.selfhosted maintainers (@carto-selfhosted)
 description:
-  - "Read-only. In one Python process (instead of one module run per read) it reads: the Helm and kubectl client
+  - "Read-only (the server-side dry run of I(dry_run) persists nothing). In one Python process (instead of one
+    module run per read) it reads: the Helm and kubectl client
     versions (C(helm version --short), C(kubectl version --client -o json)); the cluster version (C(/version)); the
     namespace I(namespace) (whether it exists, its labels); the nodes; the StorageClasses; the
     CustomResourceDefinitions when I(gateway=true) (Gateway API CRDs); the metrics-server APIService
     I(metrics_apiservice) and C(/apis/metrics.k8s.io/v1beta1/pods) when I(autoscaling=true); and C(helm template) of
-    the release with I(values) to size it. These are the requirements of C(../shared/docs/carto-kubernetes-install.md)
-    I(Requirements) / I(Install CARTO) and, for autoscaling, C(../shared/docs/carto-customizations.md)
-    I(Autoscaling) (metrics-server must answer)."
+    the release with I(values) to size it; after the render, the unfinished pods (the free capacity of each node) and a
+    server-side dry run of every rendered object (I(dry_run)). These are the requirements of CARTO's Kubernetes
+    installation guide (U(https://docs.carto.com/carto-self-hosted/deployment/kubernetes), I(Requirements)) and, for
+    autoscaling, its customization guide (I(Autoscaling): metrics-server must answer)."
   - "Each read is independent: an error is recorded in the result next to it and the others still run, so the
     preflight table (the C(carto.selfhosted.preflight_checks) filter, fed with RV(preflight_input)) reports every
     problem at once. When the cluster version cannot be read, the other cluster reads are skipped."
@@ -80,6 +82,18 @@ options:
     description: Name of the metrics-server APIService.
     type: str
     default: v1beta1.metrics.k8s.io
+  dry_run:
+    description:
+      - "After a successful render, send every rendered object to the API server as a server-side apply with
+        C(dryRun=All) (nothing is persisted; U(https://kubernetes.io/docs/reference/using-api/api-concepts/#dry-run)),
+        so that the API's own validation and admission run before anything changes (RV(dry_run))."
+      - Objects go to I(namespace) when it exists, else to I(dry_run_namespace) with their namespace rewritten.
+    type: bool
+    default: true
+  dry_run_namespace:
+    description: Existing namespace for the dry run while I(namespace) does not exist yet (a first install).
+    type: str
+    default: default
 notes:
   - Supports check mode (it is read-only and runs the same reads).
   - "Errors are returned, not raised: C(cluster.error) (e.g. C(Connection refused), C(401 Unauthorized)),
@@ -153,6 +167,26 @@ namespace:
   returned: always
   type: dict
   sample: {"name": "carto", "exists": true, "labels": {"kubernetes.io/metadata.name": "carto"}, "error": ""}
+served_kinds:
+  description: After a successful render, C(<apiVersion> <Kind>) of every resource the cluster serves (discovery), like RV(nodes).
+  returned: always
+  type: dict
+pods:
+  description: After a successful render, the cluster's unfinished pods (for each node's free capacity), like RV(nodes).
+  returned: always
+  type: dict
+dry_run:
+  description:
+    - With I(dry_run) after a successful render, the server-side dry run; null otherwise.
+    - C(refused) lists the objects the API refused (C(kind), C(name), HTTP C(status), C(reason), C(message),
+      C(causes) with C(field) / C(message) / C(reason) as the API's C(Status) gives them); C(into) is the namespace
+      the objects were sent to; C(error) is set when the dry run could not run.
+  returned: always
+  type: dict
+  sample: {"namespace": "carto", "into": "default", "error": "", "refused": [{"kind": "Service", "name": "carto-router",
+           "status": 422, "reason": "Invalid", "message": "Service \"carto-router\" is invalid: ...",
+           "causes": [{"field": "spec.type", "message": "Unsupported value: \"Balancer\" ...",
+                       "reason": "FieldValueNotSupported"}]}]}
 render:
   description: C(helm template) result (C(rc), C(stdout) the manifest, C(stderr)); null when I(values) is empty.
   returned: always
@@ -160,7 +194,8 @@ render:
 preflight_input:
   description:
     - The cluster-side input of the C(carto.selfhosted.preflight_checks) filter (C(kubernetes_version), C(nodes),
-      C(storage_classes), C(crd_names), C(served_kinds) (C(<apiVersion> <Kind>) the cluster serves), C(manifest),
+      C(storage_classes), C(crd_names), C(served_kinds) (C(<apiVersion> <Kind>) the cluster serves), C(pods),
+      C(dry_run), C(manifest),
       C(render_error), C(metrics_apiservice), C(metrics_answered), C(metrics_error)); combine it with the values,
       package files and minimums.
   returned: always
@@ -241,6 +276,8 @@ def main():
         gateway=dict(type="bool", default=False),
         autoscaling=dict(type="bool", default=False),
         metrics_apiservice=dict(type="str", default="v1beta1.metrics.k8s.io"),
+        dry_run=dict(type="bool", default=True),
+        dry_run_namespace=dict(type="str", default="default"),
     )
     module = AnsibleHelmModule(argument_spec=spec, mutually_exclusive=HELM_AUTH_MUTUALLY_EXCLUSIVE,
                                supports_check_mode=True)
@@ -265,7 +302,8 @@ def main():
         def render():
             return helm.template(params["chart_ref"], values, params["chart_repo_url"], params["chart_version"])
     facts = gather(cluster, cli, want_gateway=params["gateway"], want_metrics=params["autoscaling"],
-                   metrics_apiservice=params["metrics_apiservice"], render=render, namespace=params["namespace"])
+                   metrics_apiservice=params["metrics_apiservice"], render=render, namespace=params["namespace"],
+                   dry_run=params["dry_run"], dry_run_namespace=params["dry_run_namespace"])
     module.exit_json(changed=False, preflight_input=preflight_input(facts), commands=helm.commands, **facts)
 
 

@@ -26,7 +26,15 @@ def test_bad_domain_stops_before_any_change(local_cluster, base_vars, namespace)
     assert namespace not in local_cluster.helm("list", "--all-namespaces", "--all", "-o", "json").stdout
 
 
-def test_install_then_uninstall_keeps_secrets_unless_asked(local_cluster, base_vars, namespace):
+def _state(local_cluster, namespace):
+    """The release's revisions and every Secret's resourceVersion in the namespace."""
+    history = json.loads(local_cluster.helm("history", "carto", "-n", namespace, "-o", "json").stdout)
+    secrets = local_cluster.get_json("secrets", "-n", namespace)["items"]
+    return ([h["revision"] for h in history],
+            sorted((s["metadata"]["name"], s["metadata"]["resourceVersion"]) for s in secrets))
+
+
+def test_install_then_uninstall_keeps_secrets_unless_asked(local_cluster, base_vars, namespace, tmp_path):
     extra = dict(base_vars, carto_external_redis={"host": "redis.example.internal", "password": "s3cr3t-redis"})
     installed = local_cluster.run_playbook("playbooks/install.yml", extra)
     assert installed.rc == 0, str(installed)
@@ -35,6 +43,18 @@ def test_install_then_uninstall_keeps_secrets_unless_asked(local_cluster, base_v
     assert "carto-redis" in _secret_names(local_cluster, namespace)
     # The secret value never reaches the output.
     assert "s3cr3t-redis" not in installed.output
+
+    # An upgrade the API server would reject is refused by the preflight's server-side dry run, in the release's
+    # own namespace: no new revision, no Secret touched.
+    before = _state(local_cluster, namespace)
+    bad = tmp_path / "balancer.yaml"
+    bad.write_text("router:\n  service:\n    type: Balancer\n")
+    refused = local_cluster.run_playbook("playbooks/install.yml", dict(extra, carto_customization_files=[str(bad)]))
+    assert refused.rc != 0
+    out = " ".join(refused.output.split())
+    assert 'Service carto-router: spec.type: Unsupported value: "Balancer"' in out, str(refused)
+    assert "values key router.service.type" in out and "does not exist yet" not in out
+    assert _state(local_cluster, namespace) == before
 
     removed = local_cluster.run_playbook("playbooks/uninstall.yml", {"carto_namespace": namespace})
     assert removed.rc == 0, str(removed)
