@@ -52,8 +52,11 @@ def fault(component, reason, container, message=None, restarts=None):
 
 # name: (reason id, values overrides, setup of a namespace before the run)
 CASES = {
-    "unschedulable": ("unschedulable", {"router": {"resources": {"requests": {"cpu": "17"}, "limits": {"cpu": "17"}}}},
-                      None),
+    # a required pod affinity to pods that are not there: only the scheduler can tell (a pod larger than any node
+    # is refused by the preflight's node_capacity check before anything changes)
+    "unschedulable": ("unschedulable", {"router": {"affinity": {"podAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": [{"labelSelector": {"matchLabels": {"app": "not-there"}},
+                                                             "topologyKey": "kubernetes.io/hostname"}]}}}}, None),
     "pvc": ("pvc_not_bound", {"internalPostgresql": {"primary": {"persistence": {
         "enabled": True, "storageClass": NO_PROVISIONER}}}}, None),
     "image": ("image_pull", fault("workspaceApi", "ImagePullBackOff", "workspace-api",

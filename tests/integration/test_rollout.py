@@ -84,11 +84,16 @@ def _assert_failed_first_install(cluster, namespace, reason_id):
 
 
 def test_unschedulable(local_cluster, base_vars, namespace, helm):
-    # 17 CPUs: more than any node offers (16), less than the cluster's total, so only the scheduler can tell.
-    overrides = {"router": {"resources": {"requests": {"cpu": "17"}, "limits": {"cpu": "17"}}}}
+    # A required pod affinity to pods that do not exist: only the scheduler tells (the preflight's node_capacity
+    # fit covers requests, taints, node selectors and the workload's own anti-affinity, not affinity to other pods;
+    # a pod larger than any node is refused there, see test_preflight_corpus.py).
+    affinity = {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": "a-cache-that-is-not-there"}},
+         "topologyKey": "kubernetes.io/hostname"}]}}
+    overrides = {"router": {"affinity": affinity}}
     result, seconds = _run(local_cluster, base_vars, helm, overrides)
     _assert_verdict(result, seconds, "unschedulable", r"Pod/carto-router-\S+ \(Deployment/carto-router\)",
-                    r"Unschedulable: 0/3 nodes are available: 3 Insufficient cpu")
+                    r"Unschedulable: 0/3 nodes are available: 3 node\(s\) didn't match pod affinity rules")
     _assert_failed_first_install(local_cluster, namespace, "unschedulable")
 
 
