@@ -34,13 +34,7 @@ __metaclass__ = type
 import json
 import time
 
-try:
-    import yaml
-
-    _YAML_LOADER = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
-except ImportError:  # pragma: no cover - PyYAML is a requirement of ansible-core
-    yaml = None
-    _YAML_LOADER = None
+from ansible_collections.carto.selfhosted.plugins.module_utils._yaml import LOADER as _YAML_LOADER, yaml
 
 from ansible_collections.carto.selfhosted.plugins.module_utils import k8s_status
 

@@ -14,6 +14,7 @@ import uuid
 
 import pytest
 import yaml
+from case_headers import read_headers  # tests/tools, on sys.path (tests/conftest.py)
 
 pytestmark = pytest.mark.xdist_group("values_inputs")
 
@@ -29,14 +30,7 @@ GARBAGE_CA = "-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICA
 
 
 def _headers(path):
-    headers = {}
-    for line in path.read_text().splitlines():
-        match = re.match(r"^#\s*([a-z_]+):\s*(.*?)\s*$", line)
-        if match:
-            headers[match.group(1)] = match.group(2)
-        elif not line.startswith("#"):
-            break
-    return headers
+    return read_headers(path)
 
 
 def _case_vars(path):

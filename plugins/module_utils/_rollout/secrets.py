@@ -37,13 +37,7 @@ import hashlib
 import hmac
 import json
 
-try:
-    import yaml
-
-    _LOADER = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
-except ImportError:  # pragma: no cover - PyYAML is a requirement of ansible-core
-    yaml = None
-    _LOADER = None
+from ansible_collections.carto.selfhosted.plugins.module_utils._yaml import LOADER as _LOADER, yaml
 
 MARKER = "carto.selfhosted/values-path-"
 CHECKSUM = "checksum/secrets"

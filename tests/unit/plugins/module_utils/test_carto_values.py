@@ -12,11 +12,11 @@ import glob
 import importlib.util
 import json
 import os
-import re
 
 import pytest
 
 from ansible_collections.carto.selfhosted.plugins.module_utils import carto_values as cv
+from case_headers import read_headers  # tests/tools, on sys.path (tests/conftest.py)
 
 # Module-scoped fixtures (one cluster setup or artifact for the whole file): keep the file on one
 # xdist worker (--dist loadgroup); the other tests are spread one by one.
@@ -49,15 +49,7 @@ def _generator():
 
 
 def _headers(path):
-    headers = {}
-    with open(path) as handle:
-        for line in handle:
-            match = re.match(r"^#\s*([a-z_]+):\s*(.*?)\s*$", line)
-            if match:
-                headers[match.group(1)] = match.group(2)
-            elif not line.startswith("#"):
-                break
-    return headers
+    return read_headers(path)
 
 
 # ---------------------------------------------------------------------------
