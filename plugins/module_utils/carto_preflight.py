@@ -33,6 +33,8 @@ import re
 from ansible_collections.carto.selfhosted.plugins.module_utils.carto_checks import (
     FAILED, PASSED, SKIPPED, WARNING, check)
 from ansible_collections.carto.selfhosted.plugins.module_utils._preflight import api_validation, capacity
+from ansible_collections.carto.selfhosted.plugins.module_utils._preflight.quantity import (  # noqa: F401
+    cpu_milli, human_cpu, human_memory, parse_quantity, pod_requests)
 
 try:
     import yaml
@@ -56,33 +58,6 @@ MIN_MEMORY_BYTES = 16 * 1024 ** 3
 
 GATEWAY_CRDS = ("gateways.gateway.networking.k8s.io", "httproutes.gateway.networking.k8s.io",
                 "gatewayclasses.gateway.networking.k8s.io")
-
-_SUFFIX = {"Ki": 1024, "Mi": 1024 ** 2, "Gi": 1024 ** 3, "Ti": 1024 ** 4, "Pi": 1024 ** 5, "Ei": 1024 ** 6,
-           "n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
-           "P": 1e15, "E": 1e18}
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|K|M|G|T|P|E)?$")
-
-
-def parse_quantity(value):
-    """A Kubernetes quantity (``500m``, ``2``, ``16Gi``, ``1e3``) as a float; ValueError when malformed."""
-    if isinstance(value, (int, float)):
-        return float(value)
-    match = _QUANTITY.match(str(value).strip())
-    if not match:
-        raise ValueError("not a Kubernetes quantity: %r" % (value,))
-    return float(match.group(1)) * _SUFFIX[match.group(2) or ""]
-
-
-def cpu_milli(value):
-    return int(round(parse_quantity(value) * 1000))
-
-
-def human_cpu(milli):
-    return ("%g" % (milli / 1000.0)) if milli % 1000 == 0 else "%dm" % milli
-
-
-def human_memory(num):
-    return "%.1f GiB" % (num / 1024.0 ** 3)
 
 
 def parse_version(git_version):
@@ -132,21 +107,6 @@ def load_manifest(manifest):
     return [d for d in yaml.safe_load_all(manifest) if isinstance(d, dict)]
 
 
-def _requests(pod_spec):
-    cpu = mem = 0
-    for container in (pod_spec.get("containers") or []):
-        req = (container.get("resources") or {}).get("requests") or {}
-        cpu += cpu_milli(req["cpu"]) if "cpu" in req else 0
-        mem += parse_quantity(req["memory"]) if "memory" in req else 0
-    # init containers run before the others: the pod needs the larger of both
-    init_cpu = init_mem = 0
-    for container in (pod_spec.get("initContainers") or []):
-        req = (container.get("resources") or {}).get("requests") or {}
-        init_cpu = max(init_cpu, cpu_milli(req["cpu"]) if "cpu" in req else 0)
-        init_mem = max(init_mem, parse_quantity(req["memory"]) if "memory" in req else 0)
-    return max(cpu, init_cpu), max(mem, init_mem)
-
-
 def _anti_affinity(pod_spec):
     """('required'|'preferred'|None) for a pod anti-affinity on the node hostname."""
     anti = ((pod_spec.get("affinity") or {}).get("podAntiAffinity") or {})
@@ -183,7 +143,7 @@ def workloads(manifest):
         replicas = spec.get("replicas")
         if replicas is None:
             replicas = hpa_min.get((kind, name), 1)
-        cpu, mem = _requests(pod_spec)
+        cpu, mem = pod_requests(pod_spec)
         out.append({
             "kind": kind, "name": name, "replicas": int(replicas),
             "max_replicas": hpa_max.get((kind, name), int(replicas)),
@@ -193,6 +153,9 @@ def workloads(manifest):
             "containers": [c.get("name") for c in pod_spec.get("containers") or []],
             "volume_claim_templates": len(spec.get("volumeClaimTemplates") or []),
             "selector": (spec.get("selector") or {}).get("matchLabels") or {},
+            # for the node_capacity fit (_preflight.capacity)
+            "pod_spec": pod_spec,
+            "pod_labels": ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {},
         })
     return sorted(out, key=lambda w: (w["kind"], w["name"]))
 
@@ -479,7 +442,7 @@ def preflight_checks(data):
             min_memory_bytes=parse_quantity(data.get("min_memory") or "16Gi")))
         if "pods" in data:
             checks.append(capacity.check_node_capacity(
-                data.get("nodes"), data.get("pods"), data["manifest"], release=data.get("release"),
+                data.get("nodes"), data.get("pods"), loads, release=data.get("release"),
                 namespace=data.get("release_namespace")))
     if data.get("served_kinds") is not None and data.get("manifest") is not None:
         checks.append(check_served_kinds(data["manifest"], data["served_kinds"]))

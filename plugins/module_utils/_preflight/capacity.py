@@ -34,36 +34,13 @@ __metaclass__ = type
 
 from ansible_collections.carto.selfhosted.plugins.module_utils.carto_checks import (
     FAILED, PASSED, SKIPPED, check)
+from ansible_collections.carto.selfhosted.plugins.module_utils._preflight.quantity import (
+    cpu_milli, human_cpu, parse_quantity, pod_requests)
 
 DOC_SCHEDULING = ("Kubernetes: kube-scheduler filtering "
                   "(https://kubernetes.io/docs/concepts/scheduling-eviction/kube-scheduler/); CARTO: "
                   "docs.carto.com, Self-Hosted, Kubernetes requirements")
 INSTANCE_LABEL = "app.kubernetes.io/instance"
-
-
-def _quantity(value):
-    # late import: carto_preflight imports this module
-    from ansible_collections.carto.selfhosted.plugins.module_utils.carto_preflight import parse_quantity
-    return parse_quantity(value)
-
-
-def pod_requests(pod_spec):
-    """(cpu in millicores, memory in bytes) a pod spec requests: max(sum of containers, largest init container)."""
-    cpu = mem = 0
-    for container in pod_spec.get("containers") or []:
-        req = (container.get("resources") or {}).get("requests") or {}
-        cpu += int(round(_quantity(req.get("cpu", 0)) * 1000))
-        mem += _quantity(req.get("memory", 0))
-    init_cpu = init_mem = 0
-    for container in pod_spec.get("initContainers") or []:
-        req = (container.get("resources") or {}).get("requests") or {}
-        init_cpu = max(init_cpu, int(round(_quantity(req.get("cpu", 0)) * 1000)))
-        init_mem = max(init_mem, _quantity(req.get("memory", 0)))
-    return max(cpu, init_cpu), max(mem, init_mem)
-
-
-def _human_cpu(milli):
-    return ("%g" % (milli / 1000.0)) if milli % 1000 == 0 else "%dm" % milli
 
 
 def _human_mem(num):
@@ -155,8 +132,8 @@ def free_capacity(nodes, pods, release=None, namespace=None):
         elif not _ready(node):
             usable = "not Ready"
         entry = {"name": meta.get("name"), "labels": meta.get("labels") or {}, "taints": spec.get("taints") or [],
-                 "usable": usable, "cpu": int(round(_quantity(alloc.get("cpu", 0)) * 1000)),
-                 "memory": _quantity(alloc.get("memory", 0)), "pods": int(_quantity(alloc.get("pods", 110)))}
+                 "usable": usable, "cpu": cpu_milli(alloc.get("cpu", 0)),
+                 "memory": parse_quantity(alloc.get("memory", 0)), "pods": int(parse_quantity(alloc.get("pods", 110)))}
         out.append(entry)
         index[entry["name"]] = entry
     for pod in pods or []:
@@ -174,31 +151,16 @@ def free_capacity(nodes, pods, release=None, namespace=None):
     return out
 
 
-def release_pods(objects):
-    """The pods the rendered release asks for: one entry per replica of each Deployment / StatefulSet (replicas from
-    ``spec.replicas``, else the HorizontalPodAutoscaler's ``minReplicas``, else 1)."""
-    hpa_min = {}
-    for obj in objects:
-        if obj.get("kind") == "HorizontalPodAutoscaler":
-            ref = (obj.get("spec") or {}).get("scaleTargetRef") or {}
-            hpa_min[(ref.get("kind"), ref.get("name"))] = int((obj.get("spec") or {}).get("minReplicas") or 1)
+def release_pods(loads):
+    """The pods the rendered release asks for: one entry per replica of each workload of
+    ``carto_preflight.workloads`` (its replicas, requests, ``pod_spec`` and ``pod_labels``)."""
     out = []
-    for obj in objects:
-        if obj.get("kind") not in ("Deployment", "StatefulSet"):
-            continue
-        name = (obj.get("metadata") or {}).get("name")
-        spec = obj.get("spec") or {}
-        template = spec.get("template") or {}
-        pod_spec = template.get("spec") or {}
-        labels = (template.get("metadata") or {}).get("labels") or {}
-        replicas = spec.get("replicas")
-        if replicas is None:
-            replicas = hpa_min.get((obj["kind"], name), 1)
-        cpu, mem = pod_requests(pod_spec)
-        for index in range(int(replicas)):
-            out.append({"workload": "%s %s" % (obj["kind"], name), "replica": index + 1, "replicas": int(replicas),
-                        "spec": pod_spec, "cpu": cpu, "memory": mem,
-                        "spread": self_anti_affinity(pod_spec, labels)})
+    for load in loads:
+        spread = self_anti_affinity(load["pod_spec"], load["pod_labels"])
+        for index in range(load["replicas"]):
+            out.append({"workload": "%s %s" % (load["kind"], load["name"]), "replica": index + 1,
+                        "replicas": load["replicas"], "spec": load["pod_spec"], "cpu": load["cpu_milli"],
+                        "memory": load["memory_bytes"], "spread": spread})
     return out
 
 
@@ -216,7 +178,7 @@ def _why_not(pod, node, placed):
         return "required anti-affinity (a replica is already there)"
     short = []
     if node["cpu"] < pod["cpu"]:
-        short.append("%s CPU free" % _human_cpu(max(node["cpu"], 0)))
+        short.append("%s CPU free" % human_cpu(max(node["cpu"], 0)))
     if node["memory"] < pod["memory"]:
         short.append("%s memory free" % _human_mem(max(node["memory"], 0)))
     if node["pods"] < 1:
@@ -224,15 +186,15 @@ def _why_not(pod, node, placed):
     return ", ".join(short) or None
 
 
-def fit(nodes, pods, release=None, namespace=None, objects=()):
-    """First-fit decreasing of ``release_pods(objects)`` onto ``free_capacity(nodes, pods, ...)``.
+def fit(nodes, pods, release=None, namespace=None, loads=()):
+    """First-fit decreasing of ``release_pods(loads)`` onto ``free_capacity(nodes, pods, ...)``.
 
     Returns ``{"placed": {node: [workload, ...]}, "unplaced": [{"workload", "replica", "replicas", "cpu",
     "memory", "reasons": {node: why}}], "nodes": [free capacity before placing]}``.
     """
     capacity = free_capacity(nodes, pods, release, namespace)
     before = [dict(n) for n in capacity]
-    wanted = sorted(release_pods(objects), key=lambda p: (-p["cpu"], -p["memory"], p["workload"], p["replica"]))
+    wanted = sorted(release_pods(loads), key=lambda p: (-p["cpu"], -p["memory"], p["workload"], p["replica"]))
     placed = {}
     unplaced = []
     for pod in wanted:
@@ -253,18 +215,18 @@ def fit(nodes, pods, release=None, namespace=None, objects=()):
     return {"placed": placed, "unplaced": unplaced, "nodes": before}
 
 
-def check_node_capacity(nodes, pods, objects, release=None, namespace=None):
+def check_node_capacity(nodes, pods, loads, release=None, namespace=None):
     """The ``node_capacity`` preflight check: every pod of the release fits on some node's free capacity.
 
     ``nodes`` / ``pods``: the API's Node and Pod objects (None when they could not be read: skipped);
-    ``objects``: the rendered manifest's objects. Failed names each pod that does not fit (workload, replica, its
+    ``loads``: the rendered release's workloads (``carto_preflight.workloads``). Failed names each pod that does not fit (workload, replica, its
     requests) and, per node, why not.
     """
     if nodes is None or pods is None:
         return check("node_capacity", SKIPPED, "the nodes or the pods could not be read", doc=DOC_SCHEDULING)
-    result = fit(nodes, pods, release, namespace, objects)
+    result = fit(nodes, pods, release, namespace, loads)
     total = sum(len(v) for v in result["placed"].values()) + len(result["unplaced"])
-    free = "; ".join("%s %s CPU / %s free" % (n["name"], _human_cpu(max(n["cpu"], 0)), _human_mem(max(n["memory"], 0)))
+    free = "; ".join("%s %s CPU / %s free" % (n["name"], human_cpu(max(n["cpu"], 0)), _human_mem(max(n["memory"], 0)))
                      for n in result["nodes"] if not n["usable"])
     if not result["unplaced"]:
         return check("node_capacity", PASSED, "all %d pod(s) of the release fit on the nodes' free capacity (%s)"
@@ -277,7 +239,7 @@ def check_node_capacity(nodes, pods, objects, release=None, namespace=None):
         first = missing[0]
         reasons = "; ".join("%s: %s" % (node, why) for node, why in sorted(first["reasons"].items())) or "no node"
         parts.append("%s: %d of %d replica(s) (each %s CPU, %s) fit nowhere (%s)"
-                     % (workload, len(missing), first["replicas"], _human_cpu(first["cpu"]),
+                     % (workload, len(missing), first["replicas"], human_cpu(first["cpu"]),
                         _human_mem(first["memory"]), reasons))
     return check("node_capacity", FAILED,
                  "%d of %d pod(s) of the release do not fit on the nodes' free capacity (the requests of the pods "

@@ -1,6 +1,13 @@
 """First-fit of the release's pods onto the nodes' free capacity (node_capacity preflight check)."""
 
+from ansible_collections.carto.selfhosted.plugins.module_utils import carto_preflight as pf
 from ansible_collections.carto.selfhosted.plugins.module_utils._preflight import capacity as cap
+from ansible_collections.carto.selfhosted.plugins.module_utils._preflight.quantity import pod_requests
+
+
+def W(objects):
+    """The workloads of rendered objects, as carto_preflight hands them to the capacity check."""
+    return pf.workloads(objects)
 
 
 def node(name, cpu="4", memory="8Gi", pods="110", labels=None, taints=None, ready=True, unschedulable=False):
@@ -37,12 +44,12 @@ def deployment(name, replicas=1, cpu="1", memory="1Gi", spread=False, node_selec
 def test_requests_of_other_pods_are_subtracted_per_node():
     nodes = [node("n1", cpu="4"), node("n2", cpu="4")]
     busy = [pod("n1", cpu="3900m"), pod("n2", cpu="3900m")]
-    result = cap.check_node_capacity(nodes, busy, [deployment("carto-maps-api", cpu="500m")])
+    result = cap.check_node_capacity(nodes, busy, W([deployment("carto-maps-api", cpu="500m")]))
     assert result["status"] == "failed"
     assert "Deployment carto-maps-api: 1 of 1 replica(s) (each 500m CPU, 1.0 GiB) fit nowhere" in result["message"]
     assert "n1: 100m CPU free" in result["message"] and "n2: 100m CPU free" in result["message"]
     # total allocatable (8 CPU) would have passed: the free capacity is what counts
-    assert cap.check_node_capacity(nodes, [], [deployment("carto-maps-api", cpu="500m")])["status"] == "passed"
+    assert cap.check_node_capacity(nodes, [], W([deployment("carto-maps-api", cpu="500m")]))["status"] == "passed"
 
 
 def test_finished_pods_and_the_releases_own_pods_are_not_counted():
@@ -50,42 +57,42 @@ def test_finished_pods_and_the_releases_own_pods_are_not_counted():
     own = pod("n1", cpu="2", namespace="carto", labels={"app.kubernetes.io/instance": "carto"})
     done = pod("n1", cpu="2", phase="Succeeded")
     objects = [deployment("carto-router", cpu="1")]
-    assert cap.check_node_capacity(nodes, [own, done], objects, release="carto", namespace="carto")["status"] == "passed"
+    assert cap.check_node_capacity(nodes, [own, done], W(objects), release="carto", namespace="carto")["status"] == "passed"
     # the same pod in another namespace (another release of the same name) counts
     other = pod("n1", cpu="2", namespace="staging", labels={"app.kubernetes.io/instance": "carto"})
-    assert cap.check_node_capacity(nodes, [other], objects, release="carto", namespace="carto")["status"] == "failed"
+    assert cap.check_node_capacity(nodes, [other], W(objects), release="carto", namespace="carto")["status"] == "failed"
 
 
 def test_untolerated_taints_selectors_and_cordons_are_named():
     nodes = [node("gpu", taints=[{"key": "gpu", "value": "true", "effect": "NoSchedule"}]),
              node("cordoned", unschedulable=True), node("down", ready=False), node("plain", labels={"pool": "a"})]
     objects = [deployment("carto-router", node_selector={"pool": "b"})]
-    message = cap.check_node_capacity(nodes, [], objects)["message"]
+    message = cap.check_node_capacity(nodes, [], W(objects))["message"]
     assert "gpu: taint gpu=true:NoSchedule not tolerated" in message
     assert "cordoned: cordoned" in message and "down: not Ready" in message
     assert "plain: nodeSelector pool=b not matched" in message
     tolerant = [deployment("carto-router", tolerations=[{"key": "gpu", "operator": "Exists"}])]
-    assert cap.check_node_capacity(nodes[:1], [], tolerant)["status"] == "passed"
+    assert cap.check_node_capacity(nodes[:1], [], W(tolerant))["status"] == "passed"
 
 
 def test_required_anti_affinity_needs_one_node_per_replica():
     nodes = [node("n1", cpu="16"), node("n2", cpu="16")]
-    result = cap.check_node_capacity(nodes, [], [deployment("carto-maps-api", replicas=3, spread=True)])
+    result = cap.check_node_capacity(nodes, [], W([deployment("carto-maps-api", replicas=3, spread=True)]))
     assert result["status"] == "failed"
     assert "1 of 3 replica(s)" in result["message"] and "required anti-affinity" in result["message"]
-    assert cap.check_node_capacity(nodes, [], [deployment("carto-maps-api", replicas=3)])["status"] == "passed"
+    assert cap.check_node_capacity(nodes, [], W([deployment("carto-maps-api", replicas=3)]))["status"] == "passed"
 
 
 def test_first_fit_places_large_pods_first_and_counts_pod_slots():
     nodes = [node("n1", cpu="3"), node("n2", cpu="2", pods="1")]
     objects = [deployment("small", cpu="1500m"), deployment("big", cpu="2"), deployment("mid", cpu="1500m")]
-    result = cap.fit(nodes, [], objects=objects)
+    result = cap.fit(nodes, [], loads=W(objects))
     assert result["unplaced"][0]["workload"] == "Deployment small"
-    assert "n1: 1 CPU free; n2: 500m CPU free, no pod slot free" in cap.check_node_capacity(nodes, [], objects)["message"]
+    assert "n1: 1 CPU free; n2: 500m CPU free, no pod slot free" in cap.check_node_capacity(nodes, [], W(objects))["message"]
 
 
 def test_init_container_request_counts_when_larger():
-    assert cap.pod_requests(deployment("x", cpu="100m", init_cpu="2")["spec"]["template"]["spec"])[0] == 2000
+    assert pod_requests(deployment("x", cpu="100m", init_cpu="2")["spec"]["template"]["spec"])[0] == 2000
 
 
 def test_tolerations_and_node_affinity_operators():
@@ -113,4 +120,4 @@ def test_hpa_min_replicas_when_no_replicas():
     hpa = {"kind": "HorizontalPodAutoscaler", "spec": {"scaleTargetRef": {"kind": "Deployment",
                                                                           "name": "carto-maps-api"},
                                                        "minReplicas": 3}}
-    assert len(cap.release_pods([dep, hpa])) == 3
+    assert len(cap.release_pods(W([dep, hpa]))) == 3
