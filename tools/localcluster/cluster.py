@@ -6,7 +6,10 @@ upstream programs, built from the Go modules pinned in ``go/go.mod``; kwok
 (sigs.k8s.io/kwok) plays the kubelets of a few fake nodes and moves pods
 through their lifecycle (``kwok-stages.yaml``). Helm 3 and Helm 4 are built from
 the pinned modules in ``helm/v3`` and ``helm/v4`` (``HELM_VERSIONS``; ``CARTO_HELM_MAJOR``
-picks the one on PATH as ``helm``). Everything is cached outside the repository
+picks the one on PATH as ``helm``). A real metrics-server (``sigs.k8s.io/metrics-server`` v0.8.0, pinned in
+``metrics-server/go.mod``) is registered as the APIService ``v1beta1.metrics.k8s.io`` and scrapes the kubelet
+resource metrics kwok emulates for each node (``kwok-metrics.yaml``), so ``kubectl top`` answers and
+HorizontalPodAutoscalers read CPU and memory utilization. Everything is cached outside the repository
 (``$CARTO_SELFHOSTED_CACHE``, default ``~/.cache/carto-selfhosted``), keyed by
 the hash of its inputs, so a second start with a warm cache takes seconds.
 
@@ -53,7 +56,14 @@ STAGES = HERE / "kwok-stages.yaml"
 # kwok CRDs for simulated logs / port-forwarding: tests create ClusterLogs, Logs, ClusterPortForward and
 # PortForward objects (kwok.x-k8s.io/v1alpha1) at run time, e.g. to forward a pod port to a local server.
 KWOK_CRDS = HERE / "kwok-crds.yaml"
-KWOK_CRD_KINDS = ("ClusterLogs", "Logs", "ClusterPortForward", "PortForward")
+KWOK_CRD_KINDS = ("ClusterLogs", "Logs", "ClusterPortForward", "PortForward", "Metric", "ClusterResourceUsage",
+                  "ResourceUsage")
+# kwok's emulated kubelet resource metrics (a Metric and a ClusterResourceUsage), scraped by metrics-server.
+KWOK_METRICS = HERE / "kwok-metrics.yaml"
+# metrics-server, a module of its own (its Kubernetes libraries are v0.33, not the control plane's v0.36).
+METRICS_SERVER_DIR = HERE / "metrics-server"
+METRICS_SERVER_VERSION = "v0.8.0"
+METRICS_APISERVICE = "v1beta1.metrics.k8s.io"
 # The fake LoadBalancer controller hands out loopback addresses from this range (127.0.0.2-127.0.0.254).
 LB_PREFIX = "127.0.0."
 # The local volume provisioner (``cluster.py provisioner``) serves StorageClasses with this provisioner name.
@@ -205,10 +215,33 @@ def ensure_helm(major):
     return target
 
 
+def ensure_metrics_server():
+    """Build metrics-server from its pinned module (metrics-server/go.mod) unless cached; return its path."""
+    digest = hashlib.sha256()
+    for name in ("go.mod", "go.sum", "cmd/metrics-server/main.go"):
+        digest.update((METRICS_SERVER_DIR / name).read_bytes())
+    go_version = subprocess.run(["go", "env", "GOVERSION"], check=True, capture_output=True, text=True).stdout.strip()
+    digest.update(go_version.encode())
+    target = cache_dir() / ("metrics-server-%s-%s" % (METRICS_SERVER_VERSION, digest.hexdigest()[:12]))
+    binary = target / "metrics-server"
+    if binary.is_file():
+        return binary
+    target.mkdir(parents=True, exist_ok=True)
+    log("building metrics-server %s from the pinned module (cold: ~3-8 min on 2 cores)" % METRICS_SERVER_VERSION)
+    started = time.monotonic()
+    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=readonly")
+    subprocess.run(["go", "build", "-trimpath", "-ldflags=-s -w", "-o", str(binary) + ".part",
+                    "./cmd/metrics-server"], cwd=METRICS_SERVER_DIR, env=env, check=True)
+    os.replace(str(binary) + ".part", binary)
+    log("metrics-server %s built in %.0f s" % (METRICS_SERVER_VERSION, time.monotonic() - started))
+    return binary
+
+
 def ensure_tools():
-    """Return a directory with helm, kubectl and the control-plane binaries (a PATH entry)."""
+    """Return a directory with helm, kubectl, metrics-server and the control-plane binaries (a PATH entry)."""
     components = ensure_components()
     helm_dirs = {major: ensure_helm(major) for major in sorted(HELM_VERSIONS)}
+    metrics_server = ensure_metrics_server()
     major = helm_major()
     tools = cache_dir() / "path" / ("%s-helm%s" % (components.name, major))
     tools.mkdir(parents=True, exist_ok=True)
@@ -217,6 +250,7 @@ def ensure_tools():
     for each, helm_dir in helm_dirs.items():
         _link(helm_dir / "helm", tools / ("helm" + each))
     _link(helm_dirs[major] / "helm", tools / "helm")
+    _link(metrics_server, tools / "metrics-server")
     return tools
 
 
@@ -249,6 +283,7 @@ def _write_pki(pki):
         .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=365))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
@@ -267,6 +302,9 @@ def _write_pki(pki):
         ]), critical=False)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
                        critical=False)
+        # Python >= 3.13 verifies with VERIFY_X509_STRICT (RFC 5280), which requires the key identifiers.
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     sa_key = ec.generate_private_key(ec.SECP256R1())
@@ -410,7 +448,10 @@ def _nodes_manifest(count):
             "apiVersion": "v1", "kind": "Node",
             "metadata": {
                 "name": name,
-                "annotations": {NODE_ANNOTATION: "fake", "node.alpha.kubernetes.io/ttl": "0"},
+                # metrics-server v0.8.0 scrapes the path of this annotation instead of /metrics/resource: kwok
+                # serves every node's kubelet metrics on one port, under /metrics/nodes/<node>/.
+                "annotations": {NODE_ANNOTATION: "fake", "node.alpha.kubernetes.io/ttl": "0",
+                                "metrics.k8s.io/resource-metrics-path": "/metrics/nodes/%s/metrics/resource" % name},
                 "labels": {"type": "kwok", "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
                            "kubernetes.io/hostname": name, "topology.kubernetes.io/zone": "zone-%d" % (index % 3)},
             },
@@ -430,6 +471,36 @@ def _nodes_manifest(count):
     return json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
 
 
+def _metrics_apiservice_manifest(port):
+    """metrics-server's APIService, as its own manifest registers it, behind an ExternalName Service to loopback
+    (as kwokctl's binary runtime does): the aggregation layer calls https://127.0.0.1:<port>."""
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "Service",
+         "metadata": {"name": "metrics-server", "namespace": "kube-system", "labels": {"k8s-app": "metrics-server"}},
+         "spec": {"type": "ExternalName", "externalName": "127.0.0.1"}},
+        {"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
+         "metadata": {"name": METRICS_APISERVICE, "labels": {"k8s-app": "metrics-server"}},
+         "spec": {"group": "metrics.k8s.io", "version": "v1beta1", "groupPriorityMinimum": 100, "versionPriority": 100,
+                  "insecureSkipTLSVerify": True,
+                  "service": {"namespace": "kube-system", "name": "metrics-server", "port": port}}},
+    ]})
+
+
+def wait_for_metrics(kubeconfig=None, timeout=90):
+    """Wait until the metrics API serves pod metrics (metrics-server has scraped every node twice, ~15-25 s after
+    ``start``). Returns the seconds waited; raises SystemExit on timeout."""
+    tools = ensure_tools()
+    kubeconfig = kubeconfig or (state_dir() / "kubeconfig")
+    started = time.monotonic()
+
+    def serving():
+        out = _kubectl(tools, kubeconfig, "get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes")
+        return out.returncode == 0 and len(json.loads(out.stdout).get("items") or []) > 0
+
+    _wait("the metrics API (%s) serving node metrics" % METRICS_APISERVICE, serving, timeout)
+    return time.monotonic() - started
+
+
 def start(nodes=3, fresh=True, loadbalancer=None):
     """Start the control plane; return the kubeconfig path. Idempotent when already running."""
     if loadbalancer is None:
@@ -445,7 +516,8 @@ def start(nodes=3, fresh=True, loadbalancer=None):
     pki = state / "pki"
     if not (pki / "admin.key").is_file():
         _write_pki(pki)
-    ports = {name: _free_port() for name in ("etcd", "etcd_peer", "apiserver", "kcm", "scheduler", "kwok")}
+    ports = {name: _free_port() for name in ("etcd", "etcd_peer", "apiserver", "kcm", "scheduler", "kwok",
+                                             "metrics_server")}
     pids = {}
     try:
         data = state / "etcd-data"
@@ -472,6 +544,8 @@ def start(nodes=3, fresh=True, loadbalancer=None):
             "--kubelet-client-key=%s" % (pki / "admin.key"),
             "--kubelet-certificate-authority=%s" % (pki / "ca.crt"),
             "--kubelet-preferred-address-types=InternalIP",
+            # The aggregation layer (metrics-server's APIService) authenticates to it with this certificate.
+            "--proxy-client-cert-file=%s" % (pki / "admin.crt"), "--proxy-client-key-file=%s" % (pki / "admin.key"),
             "--service-account-key-file=%s" % (pki / "sa.pub"),
             "--service-account-signing-key-file=%s" % (pki / "sa.key"),
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
@@ -492,6 +566,12 @@ def start(nodes=3, fresh=True, loadbalancer=None):
         result = _kubectl(tools, kubeconfig, "apply", "--server-side", "-f", str(KWOK_CRDS))
         if result.returncode:
             raise SystemExit("creating the kwok CRDs failed: %s" % result.stderr)
+        result = _kubectl(tools, kubeconfig, "wait", "--for=condition=Established", "--timeout=60s",
+                          "crd/metrics.kwok.x-k8s.io", "crd/clusterresourceusages.kwok.x-k8s.io")
+        result = result if result.returncode else _kubectl(tools, kubeconfig, "apply", "--server-side", "-f",
+                                                           str(KWOK_METRICS))
+        if result.returncode:
+            raise SystemExit("creating kwok's resource metrics failed: %s" % result.stderr)
 
         pids["kube-controller-manager"] = _spawn("kube-controller-manager", [
             str(tools / "kube-controller-manager"), "--kubeconfig=%s" % kubeconfig,
@@ -502,6 +582,8 @@ def start(nodes=3, fresh=True, loadbalancer=None):
             "--service-account-private-key-file=%s" % (pki / "sa.key"),
             "--kube-api-qps=500", "--kube-api-burst=1000",
             "--concurrent-deployment-syncs=10", "--concurrent-replicaset-syncs=10",
+            # HorizontalPodAutoscalers read the metrics API every 5 s (default 15 s): tests see a scale sooner.
+            "--horizontal-pod-autoscaler-sync-period=5s",
             "--v=1",
         ], state)
         pids["kube-scheduler"] = _spawn("kube-scheduler", [
@@ -520,6 +602,19 @@ def start(nodes=3, fresh=True, loadbalancer=None):
             "--node-lease-duration-seconds=40",
             "--enable-crds=%s" % ",".join(KWOK_CRD_KINDS),
         ], state)
+        pids["metrics-server"] = _spawn("metrics-server", [
+            str(tools / "metrics-server"), "--bind-address=127.0.0.1", "--secure-port=%d" % ports["metrics_server"],
+            "--kubeconfig=%s" % kubeconfig, "--authentication-kubeconfig=%s" % kubeconfig,
+            "--authorization-kubeconfig=%s" % kubeconfig,
+            "--tls-cert-file=%s" % (pki / "admin.crt"), "--tls-private-key-file=%s" % (pki / "admin.key"),
+            # kwok's kubelet endpoint: the node's InternalIP (127.0.0.1) and its status port (kwok's server).
+            "--kubelet-preferred-address-types=InternalIP", "--kubelet-use-node-status-port",
+            "--kubelet-insecure-tls", "--metric-resolution=10s", "--kubelet-request-timeout=5s", "--v=1",
+        ], state)
+        result = _kubectl(tools, kubeconfig, "apply", "--server-side", "-f", "-",
+                          stdin=_metrics_apiservice_manifest(ports["metrics_server"]))
+        if result.returncode:
+            raise SystemExit("registering metrics-server failed: %s" % result.stderr)
         if loadbalancer:
             pids["loadbalancer"] = _spawn("loadbalancer", [
                 sys.executable, str(pathlib.Path(__file__).resolve()), "loadbalancer",
@@ -552,7 +647,7 @@ def start(nodes=3, fresh=True, loadbalancer=None):
               lambda: _kubectl(tools, kubeconfig, "get", "serviceaccount", "default",
                                "-n", "default").returncode == 0,
               60, state, pids["kube-controller-manager"], "kube-controller-manager")
-        for name in ("kube-scheduler", "kube-controller-manager", "kwok"):
+        for name in ("kube-scheduler", "kube-controller-manager", "kwok", "metrics-server"):
             if not _alive(pids[name]):
                 raise SystemExit("%s exited; see %s" % (name, state / "logs" / ("%s.log" % name)))
     except BaseException:
