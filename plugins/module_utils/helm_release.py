@@ -29,7 +29,6 @@ import json
 import os
 import re
 import signal
-import subprocess
 import tempfile
 import time
 import uuid
@@ -39,6 +38,8 @@ try:
 except ImportError:  # pragma: no cover - PyYAML is a requirement of ansible-core
     yaml = None
 
+from ansible_collections.carto.selfhosted.plugins.module_utils._auth import auth_argument_spec
+from ansible_collections.carto.selfhosted.plugins.module_utils import _process
 from ansible_collections.carto.selfhosted.plugins.module_utils.carto_values import redact_values, secret_values
 from ansible_collections.carto.selfhosted.plugins.module_utils import k8s_status
 
@@ -463,11 +464,12 @@ LOCK_ARG_SPEC = dict(
 def release_argument_spec(auth_spec, lock_options=True, **options):
     """The argument spec every release module starts from.
 
-    ``auth_spec`` is kubernetes.core's ``HELM_AUTH_ARG_SPEC`` (Helm CLI and cluster access); then the
+    ``auth_spec`` is kubernetes.core's ``HELM_AUTH_ARG_SPEC`` (Helm CLI and cluster access; ``kubeconfig`` no_log on
+    every kubernetes.core 6.x: module_utils/_auth.py); then the
     release (``release_name`` / ``release_namespace``), the run's Lease options when ``lock_options`` is true,
     and the module's own ``options``.
     """
-    spec = dict(auth_spec)
+    spec = auth_argument_spec(auth_spec)
     if lock_options:
         spec.update(LOCK_ARG_SPEC)
     spec.update(
@@ -642,8 +644,8 @@ class HelmRelease(object):
                 tick=None, tick_interval=5.0, watcher=None):
         """helm upgrade --install with the values in a 0600 temp file; ``tick()`` runs while helm works.
 
-        Returns (rc, stdout, stderr, verdict). ``tick`` renews the release lock; an exception it raises stops
-        waiting (helm keeps running to its own timeout and marks the revision failed). ``watcher`` (a started
+        Returns (rc, stdout, stderr, verdict). ``tick`` renews the release lock; an exception it raises ends the
+        watch and is raised once helm has exited (at its own timeout at the latest). ``watcher`` (a started
         ``_rollout.watch.RolloutWatcher``) is polled while helm waits; on its first terminal verdict helm gets
         SIGTERM, on which Helm 3 and 4 stop waiting, mark an upgrade's revision failed ("context canceled") and
         exit non-zero. ``verdict`` is that verdict, or None.
@@ -661,15 +663,11 @@ class HelmRelease(object):
             args += self.wait_args(wait, timeout)
             command = self._base() + args
             self.commands.append(" ".join(command).replace(path, "<values file>"))
-            env = dict(os.environ)
-            env.update(self.module.env_update)
-            # Files, not pipes: nothing is read while helm runs, and a pipe that fills up would block it.
-            with tempfile.TemporaryFile(mode="w+") as out_file, tempfile.TemporaryFile(mode="w+") as err_file:
-                proc = subprocess.Popen(command, stdout=out_file, stderr=err_file, env=env, universal_newlines=True)
-                verdict = self._wait(proc, tick, tick_interval, watcher)
-                out_file.seek(0)
-                err_file.seek(0)
-                return proc.returncode, out_file.read(), err_file.read(), verdict
+            # run_command reads helm's output; the watch and the lock renewal run beside it (_process.run).
+            rc, out, err, _timed_out, verdict = _process.run(
+                self.module, command, environ_update=self.module.env_update,
+                beside=lambda proc: self._wait(proc, tick, tick_interval, watcher))
+            return rc, out, err, verdict
         finally:
             if os.path.exists(path):
                 os.remove(path)

@@ -207,15 +207,13 @@ commands:
   elements: str
 """
 
-import os  # noqa: E402
-import subprocess  # noqa: E402
-
 from ansible.module_utils.basic import missing_required_lib  # noqa: E402
 from ansible_collections.kubernetes.core.plugins.module_utils.helm import AnsibleHelmModule, HAS_YAML  # noqa: E402
 from ansible_collections.kubernetes.core.plugins.module_utils.helm_args_common import (  # noqa: E402
     HELM_AUTH_ARG_SPEC,
     HELM_AUTH_MUTUALLY_EXCLUSIVE,
 )
+from ansible_collections.carto.selfhosted.plugins.module_utils._auth import auth_argument_spec  # noqa: E402
 from ansible_collections.carto.selfhosted.plugins.module_utils.cluster_facts import (  # noqa: E402
     KubernetesReader,
     gather,
@@ -237,15 +235,14 @@ except ImportError:
 
 class _Cli(object):
     def __init__(self, module, helm_binary, kubectl_binary):
-        self.env = dict(os.environ)
-        self.env.update(module.env_update)
+        self.module = module
         self.helm_binary = helm_binary
         self.kubectl_binary = kubectl_binary
 
     def _run(self, argv):
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env,
-                              universal_newlines=True, timeout=60, check=False)
-        return proc.returncode, proc.stdout, proc.stderr
+        # Local commands only (no cluster access). handle_exceptions=False: a missing binary raises (rc 127 in
+        # cluster_facts.gather) instead of failing the module.
+        return self.module.run_command(argv, environ_update=self.module.env_update, handle_exceptions=False)
 
     def helm_version(self):
         return self._run([self.helm_binary, "version", "--short"])
@@ -263,7 +260,7 @@ class _Unreachable(object):
 
 
 def main():
-    spec = dict(HELM_AUTH_ARG_SPEC)
+    spec = auth_argument_spec(HELM_AUTH_ARG_SPEC)
     spec.update(
         kubectl_binary=dict(type="str", default="kubectl"),
         release_name=dict(type="str", default="carto"),

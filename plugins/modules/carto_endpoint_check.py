@@ -209,18 +209,18 @@ endpoint:
       returned: on connection or TLS failure
 """
 
-import copy
 import traceback
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 
 from ansible_collections.carto.selfhosted.plugins.module_utils import carto_endpoint
+from ansible_collections.carto.selfhosted.plugins.module_utils._auth import auth_argument_spec
 from ansible_collections.carto.selfhosted.plugins.module_utils.carto_checks import FAILED, failure_message
 
 
 def _argspec():
-    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec = auth_argument_spec(AUTH_ARG_SPEC)
     spec.update(
         mode=dict(type="str", choices=["port_forward", "direct"], default="port_forward"),
         namespace=dict(type="str"),

@@ -226,7 +226,6 @@ errors:
   sample: ["Service carto-router: 403 Forbidden: services \"carto-router\" is forbidden"]
 """
 
-import copy  # noqa: E402
 
 from ansible.module_utils.basic import missing_required_lib  # noqa: E402
 from ansible_collections.kubernetes.core.plugins.module_utils.helm import AnsibleHelmModule, HAS_YAML  # noqa: E402
@@ -242,6 +241,7 @@ try:
 except ImportError:
     HAS_K8S = False
 
+from ansible_collections.carto.selfhosted.plugins.module_utils._auth import auth_argument_spec  # noqa: E402
 from ansible_collections.carto.selfhosted.plugins.module_utils.carto_inspect import (  # noqa: E402
     HelmError,
     ReleaseReader,
@@ -252,7 +252,7 @@ from ansible_collections.carto.selfhosted.plugins.module_utils.carto_inspect imp
 
 
 def argument_spec():
-    spec = copy.deepcopy(HELM_AUTH_ARG_SPEC)
+    spec = auth_argument_spec(HELM_AUTH_ARG_SPEC)
     spec.update(
         release_name=dict(type="str", required=True, aliases=["name"]),
         release_namespace=dict(type="str", required=True, aliases=["namespace"]),

@@ -122,24 +122,25 @@ errors:
   elements: str
 """
 
-import copy
 import os
-import subprocess
 import traceback
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 
-from ansible_collections.carto.selfhosted.plugins.module_utils import carto_bundle, carto_values, k8s_status
+from ansible_collections.carto.selfhosted.plugins.module_utils import _process, carto_bundle, carto_values, k8s_status
+from ansible_collections.carto.selfhosted.plugins.module_utils._auth import auth_argument_spec
 
 try:
     import yaml
 except ImportError:  # pragma: no cover
     yaml = None
 
+COMMAND_TIMEOUT = 120  # seconds per kubectl/helm command: a broken cluster must not hang the bundle
+
 
 def _argspec():
-    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec = auth_argument_spec(AUTH_ARG_SPEC)
     spec.update(
         namespace=dict(type="str", required=True),
         release_name=dict(type="str", default="carto"),
@@ -184,18 +185,21 @@ class Collector(object):
 
     def run(self, argv, what):
         try:
-            proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False,
-                                  env=self._env())
-        except (OSError, subprocess.TimeoutExpired) as exc:
+            rc, out, err, timed_out, _value = _process.run(self.module, argv, environ_update=self._env(),
+                                                           timeout=COMMAND_TIMEOUT)
+        except OSError as exc:
             self.errors.append("%s: %s" % (what, exc))
             return None
-        if proc.returncode != 0:
-            self.errors.append("%s: exit %d: %s" % (what, proc.returncode, proc.stderr.strip()[:500]))
+        if timed_out:
+            self.errors.append("%s: timed out after %d seconds" % (what, COMMAND_TIMEOUT))
             return None
-        return proc.stdout
+        if rc != 0:
+            self.errors.append("%s: exit %d: %s" % (what, rc, (err or "").strip()[:500]))
+            return None
+        return out
 
     def _env(self):
-        env = dict(os.environ)
+        env = {}
         if self.params.get("kubeconfig") and isinstance(self.params["kubeconfig"], str):
             env["KUBECONFIG"] = self.params["kubeconfig"]
         return env

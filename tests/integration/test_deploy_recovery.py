@@ -15,6 +15,9 @@ import time
 
 import pytest
 
+# The deploy subset: also run on the oldest tested ansible-core (tools/dev.py test: pytest -m deploy).
+pytestmark = pytest.mark.deploy
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 NOT_READY = {"mapsApi": {"podAnnotations": {"carto.selfhosted/test-not-ready": "true"}}}
 # Short lock so that a killed run blocks the next one for seconds, not a minute.

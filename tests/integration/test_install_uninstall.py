@@ -2,6 +2,11 @@
 
 import json
 
+import pytest
+
+# The deploy subset: also run on the oldest tested ansible-core (tools/dev.py test: pytest -m deploy).
+pytestmark = pytest.mark.deploy
+
 
 def _secret_names(local_cluster, namespace):
     data = local_cluster.get_json("secrets", "-n", namespace)

@@ -14,6 +14,10 @@ import tarfile
 import threading
 import time
 
+import pytest
+
+# The deploy subset: also run on the oldest tested ansible-core (tools/dev.py test: pytest -m deploy).
+pytestmark = pytest.mark.deploy
 
 TIMEOUT = 300  # carto_deploy_timeout: what helm --wait alone would wait
 VERDICT = re.compile(r"\[(?P<id>[a-z_]+)\]\. Stopped (?P<after>[0-9.]+) s after the condition was first seen")

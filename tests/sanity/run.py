@@ -14,7 +14,8 @@ Steps:
 3. ansible-test creates one virtualenv per sanity test under ~/.ansible/test/venv and bootstraps pip
    there with a script downloaded from ci-files.testing.ansible.com, which is not reachable here:
    tests/sanity/get_pip.py (ensurepip + PyPI) is put in its cache instead when it is missing;
-4. ``ansible-test sanity --local --python <this python>`` with tests/sanity/ignore-2.19.txt.
+4. ``ansible-test sanity --local --python <this python>`` with tests/sanity/ignore-<ansible-core X.Y>.txt
+   (ansible-test picks it: ignore-2.21.txt on the current stack, requirements.txt; ignore-2.19.txt for 2.19).
 Exit status: ansible-test's.
 """
 

@@ -248,6 +248,8 @@ def test_job_templates_do_not_expose_secrets(rendered):
             assert "secret" not in q["variable"] or q["variable"].startswith("carto_uninstall_"), q
     configure = _yaml(AWX / "configure.yml")
     tasks = [t for block in configure[0]["tasks"] for t in block.get("block", [block])]
+    tasks += _yaml(AWX / "tasks" / "apply.yml")  # the apply half, included only when applying
+    assert sum("awx.awx.credential" in task for task in tasks) == 2
     for task in tasks:
         if "awx.awx.credential" in task:
             assert task.get("no_log") is True, task["name"]
