@@ -5,13 +5,17 @@ Source: ../shared/docs/carto-customizations.md "Helm upgrade fails: another oper
 (install/upgrade/rollback) is in progress"; ../shared/docs/carto-kubernetes-install.md "Install CARTO".
 """
 
+import atexit
 import json
 import os
 import pathlib
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 
 import pytest
 
@@ -43,12 +47,27 @@ def _values(cluster, namespace):
     return json.loads(cluster.helm("get", "values", "carto", "-n", namespace, "-o", "json").stdout)
 
 
+_SHORT_DIRS = []
+
+
+def _short_alias(path):
+    """``path`` through a short symlink, for TMPDIR: ansible-core 2.21 puts the AF_UNIX socket of its local RPC server
+    under $TMPDIR (``pymp-*/listener-*``), and a socket path over 107 bytes fails every run after 5 s with "Local RPC
+    server did not start"; a test's tmp_path alone is about 75 bytes. The links go when the worker exits."""
+    if not _SHORT_DIRS:
+        _SHORT_DIRS.append(tempfile.mkdtemp(prefix="carto-tmp-"))
+        atexit.register(shutil.rmtree, _SHORT_DIRS[0], True)
+    link = os.path.join(_SHORT_DIRS[0], uuid.uuid4().hex[:8])
+    os.symlink(str(path), link)
+    return link
+
+
 def _start_playbook(cluster, extra_vars, log, tmpdir):
     argv = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "playbooks/install.yml",
             "-i", "inventories/local", "-e", json.dumps(extra_vars)]
     # A SIGKILLed module cannot remove its AnsiballZ payload directory: keep it under the test's tmp_path.
     tmpdir.mkdir(exist_ok=True)
-    return subprocess.Popen(argv, cwd=str(REPO), env=dict(cluster.env, TMPDIR=str(tmpdir)), stdout=log,
+    return subprocess.Popen(argv, cwd=str(REPO), env=dict(cluster.env, TMPDIR=_short_alias(tmpdir)), stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
 
 
