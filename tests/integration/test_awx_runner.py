@@ -19,7 +19,6 @@ and that no secret value (package secrets, the kubeconfig's client key) appears 
 import json
 import os
 import pathlib
-import shutil
 
 import jinja2.sandbox
 import pytest
@@ -100,10 +99,11 @@ def private_data_dir(tmp_path, local_cluster, carto_package, namespace):
     (pdd / "requirements_collections/ansible_collections/carto/selfhosted").symlink_to(REPO)
     package_type = _credential_type("CARTO installation package")
     kube_type = _credential_type("Kubernetes kubeconfig (K8S_AUTH)")
-    _, package_vars = _inject(package_type, {
+    package_vars = _inject(package_type, {
         "carto_values": pathlib.Path(carto_package["carto_package_values_file"]).read_text(),
-        "carto_secrets": pathlib.Path(carto_package["carto_package_secrets_file"]).read_text()}, pdd / "env")
-    kube_env, _ = _inject(kube_type, {"kubeconfig": pathlib.Path(local_cluster.kubeconfig).read_text()}, pdd / "env")
+        "carto_secrets": pathlib.Path(carto_package["carto_package_secrets_file"]).read_text()}, pdd / "env")[1]
+    kube_env = _inject(kube_type, {"kubeconfig": pathlib.Path(local_cluster.kubeconfig).read_text()},
+                       pdd / "env")[0]
     # The job's inventory: what AWX syncs from inventories/local, but the cluster comes from the credential
     # (K8S_AUTH_KUBECONFIG), not from a kubeconfig path of the inventory.
     group_vars = yaml.safe_load((REPO / "inventories/local/group_vars/all/main.yml").read_text())
