@@ -43,7 +43,7 @@ def test_kubectl_top_and_hpa_read_kwok_usage(local_cluster, namespace):
     local_cluster.kubectl("create", "namespace", namespace)
     apiservice = local_cluster.get_json("apiservice", localcluster.METRICS_APISERVICE)
     assert apiservice["spec"]["service"]["name"] == "metrics-server", apiservice
-    localcluster.wait_for_metrics(local_cluster.kubeconfig)
+    localcluster.wait_for_metrics()
 
     nodes = local_cluster.kubectl("top", "nodes", "--no-headers").stdout.split("\n")
     assert len([line for line in nodes if line.startswith("kwok-node-")]) >= 3, nodes

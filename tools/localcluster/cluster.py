@@ -35,6 +35,7 @@ It only listens on 127.0.0.1 and never sends traffic elsewhere.
 import argparse
 import base64
 import datetime
+import functools
 import hashlib
 import http.client
 import json
@@ -119,14 +120,19 @@ def state_dir():
 # --------------------------------------------------------------------------- binaries
 
 
+@functools.lru_cache(maxsize=None)
+def _go_version():
+    """``go env GOVERSION``, once per process: every cache key of a Go build includes it."""
+    return subprocess.run(["go", "env", "GOVERSION"], check=True, capture_output=True, text=True).stdout.strip()
+
+
 def _sources_key():
     digest = hashlib.sha256()
     files = [GO_DIR / "go.mod", GO_DIR / "go.sum"] + sorted(GO_DIR.glob("cmd/*/*.go"))
     for path in files:
         digest.update(str(path.relative_to(GO_DIR)).encode())
         digest.update(path.read_bytes())
-    go_version = subprocess.run(["go", "env", "GOVERSION"], check=True, capture_output=True, text=True).stdout.strip()
-    digest.update(go_version.encode())
+    digest.update(_go_version().encode())
     digest.update(_ldflags().encode())
     return "%s-%s" % (KUBERNETES_VERSION, digest.hexdigest()[:12])
 
@@ -189,52 +195,41 @@ def _helm_ldflags(major, version, module_dir):
     return " ".join(flags)
 
 
+def _go_binary(name, version, module_dir, package, ldflags, inputs, what, cold):
+    """Build ``package`` of the pinned module ``module_dir`` into the cache as ``name`` unless a build with the
+    same ``inputs`` (files of the module), Go version and ``ldflags`` is there; return the binary's path."""
+    digest = hashlib.sha256()
+    for relpath in inputs:
+        digest.update((module_dir / relpath).read_bytes())
+    digest.update(_go_version().encode())
+    digest.update(ldflags.encode())
+    binary = cache_dir() / ("%s-%s-%s" % (name, version, digest.hexdigest()[:12])) / name
+    if binary.is_file():
+        return binary
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    log("building %s %s from the pinned module %s (cold: %s on 2 cores)" % (what, version, package, cold))
+    started = time.monotonic()
+    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=readonly")
+    subprocess.run(["go", "build", "-trimpath", "-ldflags=" + ldflags, "-o", str(binary) + ".part", package],
+                   cwd=module_dir, env=env, check=True)
+    os.replace(str(binary) + ".part", binary)
+    log("%s %s built in %.0f s" % (what, version, time.monotonic() - started))
+    return binary
+
+
 def ensure_helm(major):
-    """Build Helm ``major`` (3 or 4) from its pinned module (helm/v<major>/go.mod) unless cached."""
+    """Build Helm ``major`` (3 or 4) from its pinned module (helm/v<major>/go.mod) unless cached; return its
+    directory."""
     version = HELM_VERSIONS[major]
     module_dir = HERE / "helm" / ("v" + major)
-    digest = hashlib.sha256()
-    for name in ("go.mod", "go.sum"):
-        digest.update((module_dir / name).read_bytes())
-    go_version = subprocess.run(["go", "env", "GOVERSION"], check=True, capture_output=True, text=True).stdout.strip()
-    digest.update(go_version.encode())
-    digest.update(_helm_ldflags(major, version, module_dir).encode())
-    target = cache_dir() / ("helm-%s-%s" % (version, digest.hexdigest()[:12]))
-    helm = target / "helm"
-    if helm.is_file():
-        return target
-    target.mkdir(parents=True, exist_ok=True)
-    log("building Helm %s from the pinned module helm.sh/helm/v%s (cold: ~2-4 min on 2 cores)" % (version, major))
-    started = time.monotonic()
-    ldflags = _helm_ldflags(major, version, module_dir)
-    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=readonly")
-    subprocess.run(["go", "build", "-trimpath", "-ldflags=" + ldflags, "-o", str(helm) + ".part",
-                    "helm.sh/helm/v%s/cmd/helm" % major], cwd=module_dir, env=env, check=True)
-    os.replace(str(helm) + ".part", helm)
-    log("Helm %s built in %.0f s" % (version, time.monotonic() - started))
-    return target
+    return _go_binary("helm", version, module_dir, "helm.sh/helm/v%s/cmd/helm" % major,
+                      _helm_ldflags(major, version, module_dir), ("go.mod", "go.sum"), "Helm", "~2-4 min").parent
 
 
 def ensure_metrics_server():
     """Build metrics-server from its pinned module (metrics-server/go.mod) unless cached; return its path."""
-    digest = hashlib.sha256()
-    for name in ("go.mod", "go.sum", "cmd/metrics-server/main.go"):
-        digest.update((METRICS_SERVER_DIR / name).read_bytes())
-    go_version = subprocess.run(["go", "env", "GOVERSION"], check=True, capture_output=True, text=True).stdout.strip()
-    digest.update(go_version.encode())
-    target = cache_dir() / ("metrics-server-%s-%s" % (METRICS_SERVER_VERSION, digest.hexdigest()[:12]))
-    binary = target / "metrics-server"
-    if binary.is_file():
-        return binary
-    target.mkdir(parents=True, exist_ok=True)
-    log("building metrics-server %s from the pinned module (cold: ~3-8 min on 2 cores)" % METRICS_SERVER_VERSION)
-    started = time.monotonic()
-    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=readonly")
-    subprocess.run(["go", "build", "-trimpath", "-ldflags=-s -w", "-o", str(binary) + ".part",
-                    "./cmd/metrics-server"], cwd=METRICS_SERVER_DIR, env=env, check=True)
-    os.replace(str(binary) + ".part", binary)
-    log("metrics-server %s built in %.0f s" % (METRICS_SERVER_VERSION, time.monotonic() - started))
-    return binary
+    return _go_binary("metrics-server", METRICS_SERVER_VERSION, METRICS_SERVER_DIR, "./cmd/metrics-server", "-s -w",
+                      ("go.mod", "go.sum", "cmd/metrics-server/main.go"), "metrics-server", "~3-8 min")
 
 
 def ensure_tools():
@@ -393,17 +388,21 @@ def _wait(what, check, timeout, state=None, pid=None, name=None):
     raise SystemExit("timed out after %d s waiting for %s (last error: %s)" % (timeout, what, last))
 
 
-def _https_ok(port, path, pki):
+def _https_get(port, path, pki):
+    """(status, body) of GET ``path`` on the API server at 127.0.0.1:``port``, as the admin of ``pki``."""
     ctx = ssl.create_default_context(cafile=str(pki / "ca.crt"))
     ctx.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
     conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=5)
     try:
         conn.request("GET", path)
         resp = conn.getresponse()
-        resp.read()
-        return resp.status == 200
+        return resp.status, resp.read()
     finally:
         conn.close()
+
+
+def _https_ok(port, path, pki):
+    return _https_get(port, path, pki)[0] == 200
 
 
 def _http_ok(port, path):
@@ -486,16 +485,17 @@ def _metrics_apiservice_manifest(port):
     ]})
 
 
-def wait_for_metrics(kubeconfig=None, timeout=90):
-    """Wait until the metrics API serves pod metrics (metrics-server has scraped every node twice, ~15-25 s after
-    ``start``). Returns the seconds waited; raises SystemExit on timeout."""
-    tools = ensure_tools()
-    kubeconfig = kubeconfig or (state_dir() / "kubeconfig")
+def wait_for_metrics(timeout=90):
+    """Wait until the metrics API of the running control plane (``state_dir()``) serves node metrics: metrics-server
+    has scraped every node twice, ~15-25 s after ``start``. Returns the seconds waited; raises SystemExit on
+    timeout."""
+    state = state_dir()
+    port = _read_state(state)["apiserver_port"]
     started = time.monotonic()
 
     def serving():
-        out = _kubectl(tools, kubeconfig, "get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes")
-        return out.returncode == 0 and len(json.loads(out.stdout).get("items") or []) > 0
+        status, body = _https_get(port, "/apis/metrics.k8s.io/v1beta1/nodes", state / "pki")
+        return status == 200 and bool(json.loads(body).get("items"))
 
     _wait("the metrics API (%s) serving node metrics" % METRICS_APISERVICE, serving, timeout)
     return time.monotonic() - started
