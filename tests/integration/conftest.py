@@ -28,15 +28,30 @@ RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\
                    r"\s+ignored=(?P<ignored>\d+)", re.M)
 
 
+# A task failure as the default callback prints it with ANSIBLE_CALLBACK_RESULT_FORMAT=json (one line per host).
+FATAL = re.compile(r"^fatal: \[(?P<host>[^\]]+)\]: FAILED! => (?P<json>\{.*\})$", re.M)
+
+
 class PlaybookResult(object):
+    """One ansible-playbook run: ``rc``, ``stdout``, ``stderr``; ``recaps`` {host: PLAY RECAP counts}, ``recap`` the
+    last host's (the only one of a one-host inventory)."""
+
     def __init__(self, proc):
         self.rc = proc.returncode
         self.stdout = proc.stdout
         self.stderr = proc.stderr
-        match = None
+        self.recaps, self.recap = {}, {}
         for match in RECAP.finditer(proc.stdout):
-            pass
-        self.recap = {k: int(v) for k, v in match.groupdict().items() if k != "host"} if match else {}
+            self.recap = {k: int(v) for k, v in match.groupdict().items() if k != "host"}
+            self.recaps[match.group("host")] = self.recap
+
+    def failures(self):
+        """{host: the message of its first failed task, whitespace collapsed}; needs the run to have printed its
+        results as JSON (``ANSIBLE_CALLBACK_RESULT_FORMAT=json``)."""
+        messages = {}
+        for match in FATAL.finditer(self.stdout):
+            messages.setdefault(match.group("host"), " ".join(json.loads(match.group("json")).get("msg", "").split()))
+        return messages
 
     @property
     def output(self):
@@ -166,6 +181,12 @@ def _helm_majors():
 
 
 HELM_MAJORS = _helm_majors()
+
+
+@pytest.fixture(scope="session")
+def newest_helm(local_cluster):
+    """Path of the newest Helm major of $CARTO_TEST_HELM_MAJORS, for tests that run on one major only."""
+    return str(local_cluster.tools / ("helm" + HELM_MAJORS[-1]))
 
 
 @pytest.fixture(params=HELM_MAJORS, ids=["helm" + m for m in HELM_MAJORS])

@@ -92,9 +92,6 @@ def _merge(into, extra):
     return into
 
 
-FATAL = re.compile(r"^fatal: \[(?P<host>[^\]]+)\]: FAILED! => (?P<json>\{.*\})$", re.M)
-
-
 @pytest.fixture(scope="module")
 def corpus(local_cluster, carto_package, tmp_path_factory):
     """Run every run of the corpus in one ansible-playbook; return (result, {run: failure message},
@@ -123,10 +120,7 @@ def corpus(local_cluster, carto_package, tmp_path_factory):
     result = local_cluster.run_playbook("playbooks/install.yml", inventory=str(inventory), args=("-f", str(len(RUNS))),
                                         env={"ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}, timeout=900)
     seconds = time.monotonic() - started
-    messages = {}
-    for match in FATAL.finditer(result.stdout):
-        messages.setdefault(match.group("host"), json.loads(match.group("json")).get("msg", ""))
-    yield result, dict((k, " ".join(v.split())) for k, v in messages.items()), namespaces, seconds
+    yield result, result.failures(), namespaces, seconds
     for namespace in namespaces.values():
         local_cluster.kubectl("delete", "namespace", namespace, "--ignore-not-found", "--wait=false", check=False)
 

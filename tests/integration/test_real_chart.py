@@ -23,7 +23,6 @@ module runs them on kwok nodes of its own (the session's cordoned meanwhile) and
 
 import base64
 import json
-import os
 import pathlib
 import re
 import resource
@@ -100,9 +99,6 @@ PRODUCTION_EXAMPLES = [SWU + "customizations.yaml", SWU + "autoscaling.yaml"]
 RERUN = "ha-standard-hpa"
 EXTRA_NODES = 4  # kwok nodes of this module (copies of kwok-node-0: 16 CPU / 64 GiB); the session's are cordoned
 DOMAIN = "carto.example.com"  # the domain of inventories/prod and of the test PKI's leaf
-FATAL = re.compile(r"^fatal: \[(?P<host>[^\]]+)\]: FAILED! => (?P<json>\{.*\})$", re.M)
-RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=\d+"
-                   r"\s+failed=(?P<failed>\d+)", re.M)
 
 
 def _examples_on_disk():
@@ -130,16 +126,15 @@ def _children_cpu():
 class Runs(object):
     """The module's installations: one inventory (a host per installation) and the ansible-playbook runs on it."""
 
-    def __init__(self, cluster, workdir, hosts):
+    def __init__(self, cluster, workdir, hosts, helm):
         self.cluster = cluster
         self.workdir = workdir
         self.hosts = hosts
         self.group_vars = yaml.safe_load((REPO / "inventories/local/group_vars/all/main.yml").read_text())
         self.group_vars["carto_chart_ref"] = str(CHART)
-        # The newest Helm major the suite tests with ($CARTO_TEST_HELM_MAJORS, see the helm fixture): Helm 4 on the
-        # current stack of tools/dev.py test.
-        majors = re.findall(r"[34]", os.environ.get("CARTO_TEST_HELM_MAJORS", "3,4"))
-        self.group_vars["carto_helm_binary"] = str(cluster.tools / ("helm" + max(majors or ["3"])))
+        # The newest Helm major the suite tests with (the newest_helm fixture): Helm 4 on the current stack of
+        # tools/dev.py test.
+        self.group_vars["carto_helm_binary"] = helm
         self.seconds, self.cpu, self.results = {}, {}, {}
 
     def namespace(self, host):
@@ -159,12 +154,7 @@ class Runs(object):
         result = self.cluster.run_playbook(playbook, inventory=str(inventory), args=args, timeout=600,
                                            env={"ANSIBLE_CALLBACK_RESULT_FORMAT": "json"})
         self.seconds[name], self.cpu[name] = time.monotonic() - started, _children_cpu() - cpu
-        messages = {}
-        for match in FATAL.finditer(result.stdout):
-            messages.setdefault(match.group("host"), " ".join(json.loads(match.group("json")).get("msg", "").split()))
-        recaps = {m.group("host"): {k: int(m.group(k)) for k in ("ok", "changed", "failed")}
-                  for m in RECAP.finditer(result.stdout)}
-        self.results[name] = (result, messages, recaps)
+        self.results[name] = (result, result.failures(), result.recaps)
         return self.results[name]
 
     def assert_installed(self, host, run="install"):
@@ -252,11 +242,11 @@ def own_nodes(local_cluster):
 
 
 @pytest.fixture(scope="module")
-def runs(local_cluster, carto_package, own_nodes, tmp_path_factory):  # pylint: disable=unused-argument
+def runs(local_cluster, carto_package, own_nodes, newest_helm, tmp_path_factory):  # pylint: disable=unused-argument
     """Every installation of INSTALLATIONS in ONE parallel ansible-playbook of playbooks/install.yml."""
     workdir = tmp_path_factory.mktemp("real-chart")
     hosts = {host: _host_vars(carto_package, workdir, host) for host in INSTALLATIONS}
-    runs = Runs(local_cluster, workdir, hosts)
+    runs = Runs(local_cluster, workdir, hosts, newest_helm)
     runs.run("install", "playbooks/install.yml", list(INSTALLATIONS))
     yield runs
     for host in hosts:
