@@ -58,6 +58,20 @@ def run(argv, env, **kwargs):
     return proc, elapsed
 
 
+def manual_namespace_and_secrets(kubectl, env, source_ns, target_ns):
+    """The guide's first manual steps: ``kubectl create namespace target_ns``, then ``kubectl create secret generic``
+    of each Secret the playbook made in ``source_ns`` (the same data, so both sides deploy the same values)."""
+    secrets = json.loads(run(kubectl + ["get", "secrets", "-n", source_ns, "-l",
+                                        "app.kubernetes.io/managed-by=carto.selfhosted", "-o", "json"], env)[0].stdout)
+    run(kubectl + ["create", "namespace", target_ns], env)
+    for item in secrets["items"]:
+        argv = kubectl + ["create", "secret", "generic", item["metadata"]["name"], "-n", target_ns,
+                          "--type", item.get("type", "Opaque")]
+        for key, value in sorted((item.get("data") or {}).items()):
+            argv.append("--from-literal=%s=%s" % (key, base64.b64decode(value).decode()))
+        run(argv, env)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--results", help="write the Markdown results to this file")
@@ -110,19 +124,11 @@ def main():
         # (a) fresh install
         results["a_play"], _ = playbook(base, "a")
         customizations = work / "out" / "customizations.yaml"
-        secrets = json.loads(run(kubectl + ["get", "secrets", "-n", play_ns, "-l",
-                                            "app.kubernetes.io/managed-by=carto.selfhosted", "-o", "json"], env)[0].stdout)
         manual_upgrade = helm + ["upgrade", "--install", "carto", chart, "-n", manual_ns,
                                  "-f", str(pkg / "carto-values.yaml"), "-f", str(pkg / "carto-secrets.yaml"),
                                  "-f", str(customizations), "--wait", "--timeout", "600s"]
         start = time.monotonic()
-        run(kubectl + ["create", "namespace", manual_ns], env)
-        for item in secrets["items"]:
-            argv = kubectl + ["create", "secret", "generic", item["metadata"]["name"], "-n", manual_ns,
-                              "--type", item.get("type", "Opaque")]
-            for key, value in sorted((item.get("data") or {}).items()):
-                argv.append("--from-literal=%s=%s" % (key, base64.b64decode(value).decode()))
-            run(argv, env)
+        manual_namespace_and_secrets(kubectl, env, play_ns, manual_ns)
         results["a_helm"] = run(manual_upgrade, env)[1]
         results["a_manual"] = time.monotonic() - start
 

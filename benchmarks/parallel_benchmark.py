@@ -19,13 +19,11 @@ Usage (from the repository root, after `eval "$(python3 tools/dev.py env)"`):
 """
 
 import argparse
-import base64
 import json
 import os
 import pathlib
 import platform
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,19 +33,12 @@ import yaml
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools" / "localcluster"))
 sys.path.insert(0, str(REPO / "tests" / "tools"))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from deploy_benchmark import manual_namespace_and_secrets, run  # noqa: E402  (the same manual steps and runner)
 
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 COMMAND = "python benchmarks/parallel_benchmark.py --count 10 --results benchmarks/PARALLEL.md"
-
-
-def run(argv, env):
-    started = time.monotonic()
-    proc = subprocess.run(argv, env=env, cwd=str(REPO), capture_output=True, text=True, check=False)
-    elapsed = time.monotonic() - started
-    if proc.returncode:
-        raise SystemExit("command failed (%s): %s\n%s%s" % (proc.returncode, " ".join(argv), proc.stdout[-4000:],
-                                                           proc.stderr[-3000:]))
-    return proc, elapsed
 
 
 def installation(work, package, index):
@@ -102,17 +93,8 @@ def main():
 
         # Manual steps of CARTO's guide for one installation, with the playbook's own customizations.yaml/Secrets.
         kubectl, helm = [str(tools / "kubectl")], [str(tools / "helm")]
-        secrets = json.loads(run(kubectl + ["get", "secrets", "-n", "par-00", "-l",
-                                            "app.kubernetes.io/managed-by=carto.selfhosted", "-o", "json"],
-                                 env)[0].stdout)
         started = time.monotonic()
-        run(kubectl + ["create", "namespace", "par-manual"], env)
-        for item in secrets["items"]:
-            argv = kubectl + ["create", "secret", "generic", item["metadata"]["name"], "-n", "par-manual",
-                              "--type", item.get("type", "Opaque")]
-            argv += ["--from-literal=%s=%s" % (k, base64.b64decode(v).decode())
-                     for k, v in sorted((item.get("data") or {}).items())]
-            run(argv, env)
+        manual_namespace_and_secrets(kubectl, env, "par-00", "par-manual")
         run(helm + ["upgrade", "--install", "carto", group_vars["carto_chart_ref"].replace(
             "{{ carto_local_repo_dir }}", str(REPO)), "-n", "par-manual",
             "-f", str(package / "carto-values.yaml"), "-f", str(package / "carto-secrets.yaml"),
