@@ -283,7 +283,8 @@ def cmd_test(args):
     # xdist_group (module-scoped fixtures), which stay on one worker. The whole suite on the current stack with
     # Helm 4, then the deploy subset (install/uninstall, recovery, rollout: pytest -m deploy) on ansible-core 2.19
     # with Helm 3, so each Helm major drives those tests once. The last closing line is the subset's.
-    xdist = ["-n", "2", "--dist", "loadgroup"]
+    # --durations: the slowest tests of each stage in the log, where the time budget is read from.
+    xdist = ["-n", "2", "--dist", "loadgroup", "--durations=40", "--durations-min=5"]
     _pytest("pytest", ["python", "-m", "pytest", "-q"] + xdist + ["tests"] + args, env, "4", results)
     _pytest("pytest-2.19", [oldest["VIRTUAL_ENV"] + "/bin/python", "-m", "pytest", "-q"] + xdist
             + ["-m", "deploy", "tests/integration"] + args, oldest, "3", results)
