@@ -160,10 +160,12 @@ class Runs(object):
     def assert_installed(self, host, run="install"):
         """The host's run passed and its verify report says so; return the report."""
         result, messages, recaps = self.results[run]
-        assert host not in messages, (host, messages.get(host))
-        assert recaps.get(host, {}).get("failed") == 0, (host, recaps, str(result))
+        # Plain-string messages: pytest prints them whole (a tuple's repr is cut in the summary).
+        assert host not in messages, "%s: %s run failed: %s" % (host, run, messages.get(host))
+        assert recaps.get(host, {}).get("failed") == 0, "%s: recap %s\n%s" % (host, recaps.get(host), result)
         report = self.report(host)
-        assert report["verdict"] == "passed", [c for c in report["checks"] if c["status"] == "failed"]
+        failed = [c for c in report["checks"] if c["status"] == "failed"]
+        assert report["verdict"] == "passed", "%s: verify checks failed:\n%s" % (host, json.dumps(failed, indent=1))
         return report
 
 

@@ -501,8 +501,33 @@ def wait_for_metrics(timeout=90):
     return time.monotonic() - started
 
 
-def start(nodes=3, fresh=True, loadbalancer=None):
-    """Start the control plane; return the kubeconfig path. Idempotent when already running."""
+# What a component logs when the port it was given has been taken since _free_port() chose it (etcd, Go's net).
+PORT_TAKEN = "address already in use"
+
+
+def start(nodes=3, fresh=True, loadbalancer=None, attempts=3):
+    """Start the control plane; return the kubeconfig path. Idempotent when already running.
+
+    The ports are chosen free (``_free_port``) and bound by the components a moment later; another process (a second
+    test session starting its own control plane) can take one in between. A start that fails with a component's
+    log saying "address already in use" is retried with new ports, up to ``attempts`` times; any other failure
+    raises at once (SystemExit with the component's log tail)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return _start_once(nodes, fresh, loadbalancer)
+        except SystemExit:
+            logs = state_dir() / "logs"
+            taken = sorted(path.stem for path in logs.glob("*.log")
+                           if PORT_TAKEN in path.read_text(errors="replace")) if logs.is_dir() else []
+            if attempt == attempts or not taken:
+                raise
+            log("%s: a port chosen for it was taken before it could bind it; starting again with new ports "
+                "(attempt %d of %d)" % (", ".join(taken), attempt + 1, attempts))
+            shutil.rmtree(logs, ignore_errors=True)
+    raise AssertionError("unreachable")
+
+
+def _start_once(nodes, fresh, loadbalancer):
     if loadbalancer is None:
         loadbalancer = os.environ.get("CARTO_LOCALCLUSTER_LOADBALANCER", "1") not in ("0", "false", "no")
     state = state_dir()
