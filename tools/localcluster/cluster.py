@@ -34,7 +34,9 @@ It only listens on 127.0.0.1 and never sends traffic elsewhere.
 
 import argparse
 import base64
+import contextlib
 import datetime
+import fcntl
 import functools
 import hashlib
 import http.client
@@ -137,6 +139,21 @@ def _sources_key():
     return "%s-%s" % (KUBERNETES_VERSION, digest.hexdigest()[:12])
 
 
+@contextlib.contextmanager
+def _build_lock(name):
+    """An exclusive lock (flock) on ``<cache>/locks/<name>.lock`` for one build: test sessions, helpers and
+    ``tools/dev.py`` started together wait for the first one's build instead of running the same ``go build`` side
+    by side (each then slower on 2 cores, and writing the same output path)."""
+    locks = cache_dir() / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(str(locks / (name + ".lock")), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def ensure_components():
     """Build the control-plane binaries from the pinned modules unless cached."""
     if shutil.which("go") is None:
@@ -144,6 +161,13 @@ def ensure_components():
     target = cache_dir() / "bin" / _sources_key()
     if all((target / name).is_file() for name in COMPONENTS):
         return target
+    with _build_lock("components-" + target.name):
+        if all((target / name).is_file() for name in COMPONENTS):  # built by another process while we waited
+            return target
+        return _build_components(target)
+
+
+def _build_components(target):
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="build-", dir=target.parent))
     log("building %s from pinned Go modules into %s (cold: ~5-15 min on 2 cores)" % (", ".join(COMPONENTS), target))
@@ -206,6 +230,13 @@ def _go_binary(name, version, module_dir, package, ldflags, inputs, what, cold):
     binary = cache_dir() / ("%s-%s-%s" % (name, version, digest.hexdigest()[:12])) / name
     if binary.is_file():
         return binary
+    with _build_lock(binary.parent.name):
+        if binary.is_file():  # built by another process while we waited
+            return binary
+        return _build_go_binary(binary, version, module_dir, package, ldflags, what, cold)
+
+
+def _build_go_binary(binary, version, module_dir, package, ldflags, what, cold):
     binary.parent.mkdir(parents=True, exist_ok=True)
     log("building %s %s from the pinned module %s (cold: %s on 2 cores)" % (what, version, package, cold))
     started = time.monotonic()
