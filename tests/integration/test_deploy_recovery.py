@@ -19,8 +19,10 @@ import uuid
 
 import pytest
 
-# The deploy subset: also run on the oldest tested ansible-core (tools/dev.py test: pytest -m deploy).
-pytestmark = pytest.mark.deploy
+# The deploy subset (@pytest.mark.deploy), also run on the oldest tested ansible-core with Helm 3 (tools/dev.py
+# test: pytest -m deploy): the tests whose path depends on the Helm major or the ansible-core version (Helm's
+# reaction to SIGTERM, its release storage, rollback, recovery, install/uninstall). The classification of
+# Kubernetes' reasons is the same on both and runs once, on the current stack.
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 NOT_READY = {"mapsApi": {"podAnnotations": {"carto.selfhosted/test-not-ready": "true"}}}
@@ -128,6 +130,7 @@ def _kill_when_pending(cluster, namespace, extra_vars, tmp_path, wanted):
     assert _status(cluster, namespace)["status"] == wanted
 
 
+@pytest.mark.deploy
 def test_killed_upgrade_left_pending_is_recovered_then_upgraded(local_cluster, base_vars, namespace, tmp_path, helm):
     base_vars = dict(base_vars, carto_helm_binary=helm[1])
     first = local_cluster.run_playbook("playbooks/install.yml", dict(base_vars, **FAST))
@@ -152,6 +155,7 @@ def test_killed_upgrade_left_pending_is_recovered_then_upgraded(local_cluster, b
                                  check=False).returncode != 0
 
 
+@pytest.mark.deploy
 def test_killed_first_install_left_pending_install_is_recovered(local_cluster, base_vars, namespace, tmp_path, helm):
     base_vars = dict(base_vars, carto_helm_binary=helm[1])
     _kill_when_pending(local_cluster, namespace, dict(base_vars, carto_values_overrides=NOT_READY, **FAST),
@@ -164,6 +168,7 @@ def test_killed_first_install_left_pending_install_is_recovered(local_cluster, b
     assert history[0]["revision"] == 1 and len(history) == 2, history  # the failed first install is kept
 
 
+@pytest.mark.deploy
 def test_upgrade_that_never_becomes_ready_rolls_back_with_report(local_cluster, base_vars, namespace, helm):
     base_vars = dict(base_vars, carto_helm_binary=helm[1])
     first = local_cluster.run_playbook("playbooks/install.yml", base_vars)

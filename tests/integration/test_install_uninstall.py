@@ -4,8 +4,10 @@ import json
 
 import pytest
 
-# The deploy subset: also run on the oldest tested ansible-core (tools/dev.py test: pytest -m deploy).
-pytestmark = pytest.mark.deploy
+# The deploy subset (@pytest.mark.deploy), also run on the oldest tested ansible-core with Helm 3 (tools/dev.py
+# test: pytest -m deploy): the tests whose path depends on the Helm major or the ansible-core version (Helm's
+# reaction to SIGTERM, its release storage, rollback, recovery, install/uninstall). The classification of
+# Kubernetes' reasons is the same on both and runs once, on the current stack.
 
 
 def _secret_names(local_cluster, namespace):
@@ -39,6 +41,7 @@ def _state(local_cluster, namespace):
             sorted((s["metadata"]["name"], s["metadata"]["resourceVersion"]) for s in secrets))
 
 
+@pytest.mark.deploy
 def test_install_then_uninstall_keeps_secrets_unless_asked(local_cluster, base_vars, namespace, tmp_path):
     extra = dict(base_vars, carto_external_redis={"host": "redis.example.internal", "password": "s3cr3t-redis"})
     installed = local_cluster.run_playbook("playbooks/install.yml", extra)

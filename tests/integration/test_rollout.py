@@ -16,8 +16,10 @@ import time
 
 import pytest
 
-# The deploy subset: also run on the oldest tested ansible-core (tools/dev.py test: pytest -m deploy).
-pytestmark = pytest.mark.deploy
+# The deploy subset (@pytest.mark.deploy), also run on the oldest tested ansible-core with Helm 3 (tools/dev.py
+# test: pytest -m deploy): the tests whose path depends on the Helm major or the ansible-core version (Helm's
+# reaction to SIGTERM, its release storage, rollback, recovery, install/uninstall). The classification of
+# Kubernetes' reasons is the same on both and runs once, on the current stack.
 
 TIMEOUT = 300  # carto_deploy_timeout: what helm --wait alone would wait
 VERDICT = re.compile(r"\[(?P<id>[a-z_]+)\]\. Stopped (?P<after>[0-9.]+) s after the condition was first seen")
@@ -87,6 +89,7 @@ def _assert_failed_first_install(cluster, namespace, reason_id):
     assert ("[%s]" % reason_id) in history[-1]["description"], history
 
 
+@pytest.mark.deploy
 def test_unschedulable(local_cluster, base_vars, namespace, helm):
     # A required pod affinity to pods that do not exist: only the scheduler tells (the preflight's node_capacity
     # fit covers requests, taints, node selectors and the workload's own anti-affinity, not affinity to other pods;
@@ -201,6 +204,7 @@ def test_progress_deadline(local_cluster, base_vars, namespace, helm):
     _assert_failed_first_install(local_cluster, namespace, "progress_deadline")
 
 
+@pytest.mark.deploy
 def test_failing_hook_job(local_cluster, base_vars, namespace, helm, tmp_path):
     """CARTO's pre-install version gate fails: the logs of its pod are in the report, although the Job failed."""
     _logs(local_cluster, namespace, tmp_path, ["Release version is outdated. Please follow the upgrade guide."])
@@ -215,6 +219,7 @@ def test_failing_hook_job(local_cluster, base_vars, namespace, helm, tmp_path):
         local_cluster.kubectl("delete", "clusterlogs", "logs-" + namespace, "--ignore-not-found")
 
 
+@pytest.mark.deploy
 def test_failed_upgrade_is_rolled_back(local_cluster, base_vars, namespace, helm):
     first = _run(local_cluster, base_vars, helm, {})[0]
     assert first.rc == 0, first
