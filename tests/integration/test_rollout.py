@@ -79,7 +79,9 @@ def _assert_verdict(result, seconds, reason_id, culprit, message):
     assert float(match.group("after")) <= 10.0, result
     assert re.search(culprit, text), result
     assert re.search(message, text), result
-    assert seconds < 90, "the whole run took %.0f s: the verdict did not stop helm --wait" % seconds
+    # Had helm --wait run to its own timeout, the run would last at least TIMEOUT; the playbook's other steps
+    # (preflight, verify) take longer on a loaded machine, so that is the bound, not a fixed 90 s.
+    assert seconds < TIMEOUT, "the whole run took %.0f s: the verdict did not stop helm --wait" % seconds
     return text
 
 

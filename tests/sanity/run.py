@@ -6,7 +6,7 @@
 Steps:
 1. ``ansible-galaxy collection build`` (build_ignore of galaxy.yml applies) and
    ``ansible-galaxy collection install --no-deps --force`` into
-   $CARTO_SELFHOSTED_CACHE/sanity/ansible_collections/ (default ~/.cache/carto-selfhosted), so
+   $CARTO_SELFHOSTED_CACHE/sanity-trees/<checkout>/ansible_collections/ (default ~/.cache/carto-selfhosted), so
    ansible-test runs from an ``ansible_collections/carto/selfhosted`` tree. It must be outside this
    git checkout: inside it, ansible-test takes its targets from ``git ls-files`` and finds none;
 2. kubernetes.core and community.crypto from the ``ansible`` package are linked next to it (the
@@ -20,6 +20,7 @@ Exit status: ansible-test's.
 """
 
 import argparse
+import hashlib
 import os
 import pathlib
 import re
@@ -73,7 +74,10 @@ def main(argv=None):
     parser.add_argument("--test", action="append", default=[], help="only this sanity test (repeatable)")
     cache = os.environ.get("CARTO_SELFHOSTED_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "carto-selfhosted")
-    parser.add_argument("--dest", type=pathlib.Path, default=pathlib.Path(cache) / "sanity")
+    # One tree per checkout: two checkouts' runs at the same time (CI and a developer's worktree) each rebuild
+    # their own tree instead of deleting the other's under it.
+    checkout = hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]
+    parser.add_argument("--dest", type=pathlib.Path, default=pathlib.Path(cache) / "sanity-trees" / checkout)
     args, rest = parser.parse_known_args(argv)
     install_pip_bootstrap()
     tree = build_tree(args.dest)
