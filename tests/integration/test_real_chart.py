@@ -151,7 +151,7 @@ class Runs(object):
             host: self.hosts[host] for host in hosts}}}}}))
         args = ["-f", str(len(hosts))] + (["-e", json.dumps(extra)] if extra else [])
         started, cpu = time.monotonic(), _children_cpu()
-        result = self.cluster.run_playbook(playbook, inventory=str(inventory), args=args, timeout=600,
+        result = self.cluster.run_playbook(playbook, inventory=str(inventory), args=args, timeout=1200,
                                            env={"ANSIBLE_CALLBACK_RESULT_FORMAT": "json"})
         self.seconds[name], self.cpu[name] = time.monotonic() - started, _children_cpu() - cpu
         self.results[name] = (result, result.failures(), result.recaps)
@@ -172,7 +172,7 @@ class Runs(object):
 def _host_vars(carto_package, workdir, host):
     out = dict(carto_package, ansible_connection="local", ansible_python_interpreter="{{ ansible_playbook_python }}",
                carto_namespace="rc-%s-%s" % (host, uuid.uuid4().hex[:6]), carto_output_dir=str(workdir / host),
-               carto_deploy_timeout=180,
+               carto_deploy_timeout=300,
                carto_customization_files=[str(EXAMPLES_DIR / relpath) for relpath in INSTALLATIONS[host]])
     if _refused(host):
         out["carto_support_bundle_on_failure"] = False
