@@ -10,7 +10,7 @@ On a private local control plane (tools/localcluster, loopback only) it times, i
   (c) a values change      playbook with one more value vs helm upgrade with one more -f file
 
 The manual steps use the very customizations.yaml and Secrets the playbook produced, so both deploy the same
-values (../shared/docs/carto-kubernetes-install.md "External database" / "Install CARTO").
+values (https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes "External database" / "Install CARTO").
 
 Usage (from the repository root, after `eval "$(python3 tools/dev.py env)"`):
     python benchmarks/deploy_benchmark.py [--results benchmarks/RESULTS.md]

@@ -3,10 +3,10 @@
 # Apache License 2.0 (see LICENSE)
 """Support bundle: redaction and the .tar.gz writer (collection lives in the module).
 
-What support asks for (../shared/docs): pods, events, ``kubectl describe`` and ``kubectl logs``
-including ``-c workspace-migrations`` (carto-kubernetes-install.md, "Post-installation checks"),
-Services/Ingress (carto-customizations.md, "Troubleshooting" > "Ingress"), Helm status/history
-and values, versions and the verification report (carto-customizations.md, "Diagnosis tool").
+What support asks for (CARTO's public docs): pods, events, ``kubectl describe`` and ``kubectl logs``
+including ``-c workspace-migrations`` (https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes, "Post-installation checks"),
+Services/Ingress (https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md, "Troubleshooting" > "Ingress"), Helm status/history
+and values, versions and the verification report (https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md, "Diagnosis tool").
 
 No secret value may reach the archive: values are redacted by key (``carto_values.redact_values``),
 Secret objects are reduced to their key names, and every text file is scrubbed of every known

@@ -6,9 +6,9 @@
 The request goes over any connected socket (a TCP connection to the load balancer / Ingress
 address, or a port-forward stream to a router pod), with SNI and ``Host`` set to the CARTO domain,
 like ``kubectl port-forward svc/carto-router 443:443`` plus ``/etc/hosts`` in
-carto-kubernetes-install.md ("Install CARTO", "Configure an HTTPS endpoint"). The served chain
+https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes ("Install CARTO", "Configure an HTTPS endpoint"). The served chain
 is validated with :func:`tls_chain.validate_chain` (complete, matches the domain, not expiring;
-carto-customizations.md, "Troubleshooting" > "500 Code Error").
+https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md, "Troubleshooting" > "500 Code Error").
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,8 +24,8 @@ from ansible_collections.carto.selfhosted.plugins.module_utils.carto_checks impo
     FAILED, PASSED, SKIPPED, WARNING, check)
 from ansible_collections.carto.selfhosted.plugins.module_utils import tls_chain
 
-DOC_ENDPOINT = "carto-kubernetes-install.md, Configure an HTTPS endpoint"
-DOC_CHAIN = "carto-customizations.md, Troubleshooting, 500 Code Error"
+DOC_ENDPOINT = "https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes, Configure an HTTPS endpoint"
+DOC_CHAIN = "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#troubleshooting, 500 Code Error"
 
 
 def served_chain(sslsock):

@@ -20,11 +20,12 @@ clock and sleep, ``inspect_release`` over a reader object) have no I/O and are u
 ``ReleaseReader`` reads with the kubernetes client and ``helm_status`` runs the helm CLI through
 kubernetes.core's ``AnsibleHelmModule`` (kubeconfig/context handling).
 
-Sources (../shared/docs): carto-kubernetes-install.md "Install CARTO" (``kubectl get pods``, every
+Sources (CARTO's public docs): https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes "Install CARTO" (``kubectl get pods``, every
 pod Running, it can take up to 5 minutes), "Configure an HTTPS endpoint" (the router LoadBalancer
-EXTERNAL-IP, ``kubectl get svc -w carto-router``); carto-access-outside-cluster.md (the load balancer
+EXTERNAL-IP, ``kubectl get svc -w carto-router``);
+https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#access-to-carto-from-outside-the-cluster (the load balancer
 is created asynchronously and published in the Service's ``.status.loadBalancer``; LoadBalancer vs
-Ingress); carto-customizations.md "Troubleshooting" > "Ingress" (the Ingress address).
+Ingress); https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md "Troubleshooting" > "Ingress" (the Ingress address).
 """
 
 from __future__ import absolute_import, division, print_function

@@ -6,19 +6,19 @@
 Inputs are plain data (what kubernetes.core.k8s_info / k8s_cluster_info / helm_template return)
 so every rule is unit-tested without a cluster. Entry point: :func:`preflight_checks`.
 
-Sources (../shared/docs):
+Sources (CARTO's public docs):
 
 * Kubernetes version: the chart's own preflight fails below 1.29 and warns below 1.30
   (carto-chart templates ``carto.validateKubeVersion`` / NOTES).
-* Resources: carto-kubernetes-install.md, "Requirements" (at least 6 CPUs and 16 GiB of memory
-  for the cluster); carto-customizations.md, "High Availability" > "Capacity planning" (the HA
+* Resources: https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes, "Requirements" (at least 6 CPUs and 16 GiB of memory
+  for the cluster); https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md, "High Availability" > "Capacity planning" (the HA
   profiles ask more replicas, and their anti-affinity rules need as many worker nodes).
 * Default StorageClass: the internal PostgreSQL / Redis of the chart keep data on
-  PersistentVolumes (carto-customizations.md, "Configure external Postgres" explains why
+  PersistentVolumes (https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md, "Configure external Postgres" explains why
   production should not use them).
 * Gateway API: carto-chart values.yaml ``gateway.enabled`` (Gateway API CRDs must be installed).
-* metrics-server: carto-customizations.md, "Autoscaling" > "Prerequisites".
-* Package files: carto-kubernetes-install.md, "Installation package" (carto-values.yaml and
+* metrics-server: https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md, "Autoscaling" > "Prerequisites".
+* Package files: https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes, "Installation package" (carto-values.yaml and
   carto-secrets.yaml are issued together for one customer).
 """
 
@@ -42,17 +42,17 @@ try:
 except ImportError:  # pragma: no cover
     HAS_YAML = False
 
-DOC_REQUIREMENTS = "carto-kubernetes-install.md, Requirements"
-DOC_HA = "carto-customizations.md, High Availability"
-DOC_AUTOSCALING = "carto-customizations.md, Autoscaling, Prerequisites"
-DOC_EXTERNAL_DB = "carto-customizations.md, Configure external Postgres"
-DOC_PACKAGE = "carto-kubernetes-install.md, Installation package"
+DOC_REQUIREMENTS = "https://docs.carto.com/carto-self-hosted/key-concepts/deployment-requirements"
+DOC_HA = "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#high-availability"
+DOC_AUTOSCALING = "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#prerequisites (Autoscaling)"
+DOC_EXTERNAL_DB = "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#configure-external-postgres"
+DOC_PACKAGE = "https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes, Installation package"
 DOC_CHART = "carto-chart (carto/carto 1.287.1) preflight: Kubernetes >= 1.29, 1.30 recommended"
 DOC_GATEWAY = "carto-chart values.yaml, gateway.enabled"
 
 MIN_KUBERNETES = (1, 29)
 RECOMMENDED_KUBERNETES = (1, 30)
-#: carto-kubernetes-install.md: the cluster needs at least 6 CPUs and 16 GiB of memory.
+#: https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes: the cluster needs at least 6 CPUs and 16 GiB of memory.
 MIN_CPU_MILLI = 6000
 MIN_MEMORY_BYTES = 16 * 1024 ** 3
 

@@ -7,10 +7,11 @@ The expected components come from the release manifest (``helm get manifest`` /
 kubernetes.core.helm_info ``status.manifest`` or the rendered chart), never from a fixed list.
 Inputs are plain data as kubernetes.core.k8s_info returns it. Entry point: :func:`verify_checks`.
 
-Sources (../shared/docs): carto-kubernetes-install.md "Install CARTO" (pods Running, up to 5
+Sources (CARTO's public docs): https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes "Install CARTO" (pods Running, up to 5
 minutes), "Post-installation checks" (the ``workspace-migrations`` init container of
 ``carto-workspace-api``), "Configure an HTTPS endpoint" (the LoadBalancer EXTERNAL-IP and the DNS
-record to create); carto-access-outside-cluster.md (LoadBalancer vs Ingress); carto-customizations.md
+record to create); https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#access-to-carto-from-outside-the-cluster
+(LoadBalancer vs Ingress); https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md
 "Troubleshooting" > "Ingress" (the Ingress address).
 """
 
@@ -23,11 +24,11 @@ from ansible_collections.carto.selfhosted.plugins.module_utils.carto_checks impo
 from ansible_collections.carto.selfhosted.plugins.module_utils.carto_preflight import workloads
 from ansible_collections.carto.selfhosted.plugins.module_utils import k8s_status
 
-DOC_PODS = "carto-kubernetes-install.md, Install CARTO"
-DOC_MIGRATIONS = "carto-kubernetes-install.md, Post-installation checks"
-DOC_ENDPOINT = "carto-kubernetes-install.md, Configure an HTTPS endpoint"
-DOC_EXPOSURE = "carto-access-outside-cluster.md"
-DOC_INGRESS = "carto-customizations.md, Troubleshooting, Ingress"
+DOC_PODS = "https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes, Install CARTO"
+DOC_MIGRATIONS = "https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes, Post-installation checks"
+DOC_ENDPOINT = "https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes, Configure an HTTPS endpoint"
+DOC_EXPOSURE = "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#access-to-carto-from-outside-the-cluster"
+DOC_INGRESS = "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#ingress (Troubleshooting)"
 
 
 def _by_name(objects):

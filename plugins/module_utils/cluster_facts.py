@@ -3,10 +3,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """Everything the preflight checks read, in one process (carto.selfhosted.carto_cluster_facts).
 
-The reads are those of ../shared/docs/carto-kubernetes-install.md "Requirements" and "Install
+The reads are those of https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes "Requirements" and "Install
 CARTO" (Helm v3, kubectl, the cluster version, nodes, a default StorageClass, Gateway API CRDs when
 the chart's gateway is on, metrics-server when autoscaling is on: "Autoscaling" in
-../shared/docs/carto-customizations.md) plus a ``helm template`` of the release to size it. Each
+https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md) plus a ``helm template`` of the release to size it. Each
 read is independent: a failure is recorded next to it (``error``) and the others still run, so
 the preflight table shows every problem of the run at once. ``gather`` takes the readers as
 arguments so it is unit tested without a cluster.

@@ -3,7 +3,7 @@
 # Apache License 2.0 (see LICENSE)
 """Read rollout state from Kubernetes objects as returned by kubernetes.core.k8s_info.
 
-Source: ../shared/docs/carto-kubernetes-install.md, "Install CARTO" (the ``kubectl get pods``
+Source: https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes, "Install CARTO" (the ``kubectl get pods``
 list) and "Post-installation checks" (``kubectl logs ... -c workspace-migrations``).
 """
 

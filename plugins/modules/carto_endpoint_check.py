@@ -20,13 +20,14 @@ description:
     trusted, covering the domain, not expiring) and the response time.
   - With O(mode=port_forward) the request goes through the Kubernetes API to a Running (preferably Ready) pod behind
     O(service), like C(kubectl port-forward svc/carto-router 443:443) plus the C(/etc/hosts) line of
-    C(carto-kubernetes-install.md, Install CARTO); the port-forward stream lives inside this module, so nothing is
+    C(https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes, Install CARTO); the port-forward stream lives inside this module, so nothing is
     left running and it works where no C(kubectl) is installed (AWX execution environments).
   - With O(mode=direct) it connects to O(address):O(port), for example the LoadBalancer EXTERNAL-IP or the Ingress
-    address (C(carto-kubernetes-install.md, Configure an HTTPS endpoint); C(carto-access-outside-cluster.md)).
+    address (C(https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes, Configure an HTTPS endpoint);
+    U(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#access-to-carto-from-outside-the-cluster)).
   - "Returns a list of checks, each V(passed), V(failed), V(warning) or V(skipped): C(endpoint_connect),
     C(endpoint_http) (status 2xx/3xx or one of O(expected_status)), C(endpoint_certificate)
-    (C(carto-customizations.md, Troubleshooting, 500 Code Error)), C(endpoint_response_time)."
+    (C(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md, Troubleshooting, 500 Code Error)), C(endpoint_response_time)."
   - The module fails only with O(fail_on_error=true) and a failed check; the message names every failed check.
   - It changes nothing and supports check mode. It belongs to the C(carto.selfhosted.cluster) action group, so
     O(kubeconfig) and O(context) come from C(module_defaults).

@@ -21,10 +21,11 @@ description:
   - "Waits (bounded, O(wait_timeout) seconds, one look every O(poll_interval) seconds) until the release has at least
     one Deployment and every Deployment matching O(label_selector) is rolled out and Available (C(observedGeneration)
     caught up, C(updatedReplicas) and C(availableReplicas) equal to C(spec.replicas), condition C(Available=True),
-    what C(kubectl rollout status) waits for) (C(carto-kubernetes-install.md), I(Install CARTO): the pods can take
+    what C(kubectl rollout status) waits for) (U(https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes), I(Install CARTO): the pods can take
     up to 5 minutes)."
   - "Then waits (bounded, again up to O(wait_timeout) seconds) until there is at least one pod and every pod is
-    C(Running) and C(Ready) (C(Succeeded) pods are ignored, terminating pods are not ready) (C(carto-kubernetes-install.md),
+    C(Running) and C(Ready) (C(Succeeded) pods are ignored, terminating pods are not ready)
+    (U(https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes),
     I(Install CARTO), the C(kubectl get pods) list). When the Deployment wait timed out (more than one look and
     Deployments still not Available) the pods get one look only: the verification report names what is not ready."
   - "Reads the release with C(helm status -o json): status, revision and, of its manifest, only the Deployments,
@@ -36,11 +37,14 @@ description:
   - Reads the StatefulSets matching O(label_selector).
   - "Waits (bounded, O(load_balancer_timeout) seconds) for the router Service O(router_service) of type
     C(LoadBalancer) to get an external IP or hostname in C(status.loadBalancer.ingress): the cloud creates the load
-    balancer asynchronously (C(carto-access-outside-cluster.md); C(carto-kubernetes-install.md), I(Configure an HTTPS
+    balancer asynchronously
+    (U(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#access-to-carto-from-outside-the-cluster);
+    U(https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes), I(Configure an HTTPS
     endpoint), C(kubectl get svc -w carto-router)). No wait when the Service does not exist, is not a LoadBalancer
     or cannot be read."
   - With O(ingress=true) reads the router Ingress (named like the Service) for its address
-    (C(carto-customizations.md), I(Troubleshooting), I(Ingress); C(carto-access-outside-cluster.md)).
+    (U(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md), I(Troubleshooting), I(Ingress);
+    U(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#access-to-carto-from-outside-the-cluster)).
   - "Objects are returned as the API serves them (list items with C(apiVersion) and C(kind)), the format of
     M(kubernetes.core.k8s_info) C(resources), except C(metadata.managedFields), left out as C(kubectl get) does
     (about a third of each object; no check uses it). An API, helm or kubeconfig error does not fail the module:

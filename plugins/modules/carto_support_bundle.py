@@ -15,14 +15,15 @@ version_added: 0.2.0
 author:
   - carto.selfhosted maintainers (@carto-selfhosted)
 description:
-  - Collects what CARTO support asks for when a ticket is opened (C(carto-customizations.md, Troubleshooting,
+  - Collects what CARTO support asks for when a ticket is opened
+    (C(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md, Troubleshooting,
     Diagnosis tool)) into one C(.tar.gz) at O(dest).
   - "Content: C(versions.json) (cluster, helm, kubectl, python client); C(nodes.json); C(pods.json), C(pods.txt)
     (like C(kubectl get pods)); C(workloads.json) (Deployments, StatefulSets, ReplicaSets, HPAs, PDBs);
     C(services.json), C(ingresses.json), C(endpoints.json), C(pvcs.json); C(events.txt) and C(events.json);
     C(secrets.json) (names, types and key names only); C(describe/<kind>.txt) (C(kubectl describe), when kubectl
     runs); C(logs/<pod>/<container>.log) of every container and init container, including C(workspace-migrations)
-    (C(carto-kubernetes-install.md, Post-installation checks)), and C(.previous.log) after restarts;
+    (C(https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes, Post-installation checks)), and C(.previous.log) after restarts;
     C(helm/status.json), C(helm/history.json), C(helm/values.json) (redacted), C(helm/manifest.json) (Secret
     values removed); C(report.json) (the verification report) and C(preflight.json) when given; C(errors.txt)
     (what could not be collected)."

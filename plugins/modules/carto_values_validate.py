@@ -23,7 +23,8 @@ description:
   - Reports B(all) problems at once, each with its severity, the source (file or inventory variable, with the
     line when known), the dotted key path, a message, the fix and the section of CARTO's guides it comes from.
   - "Checks: YAML duplicate keys (with both line numbers; section I(Tips for creating the customization Yaml
-    file) of C(carto-customizations.md)); the generated JSON Schema of the chart key space (unknown keys with the
+    file) of U(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md)); the generated JSON Schema of the chart key
+    space (unknown keys with the
     closest valid key, wrong types with the expected type); and the cross-field rules of CARTO's documentation
     listed below."
   - "Moved keys: a key that CARTO's examples or earlier chart versions used at another path (for example
@@ -31,27 +32,33 @@ description:
     error naming the new path (rule C(moved-key)); any other unknown key comes with the closest key of the whole
     key space (the message ends with C(did you mean) and that key path)."
   - "CA certificates: C(externalPostgresql.sslCA) and C(externalRedis.tlsCA) of the merged values, whichever source
-    set them, must be PEM X.509 CA certificates (C(carto-customizations.md) I(Configure Postgres SSL with custom
+    set them, must be PEM X.509 CA certificates (U(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md) I(Configure
+    Postgres SSL with custom
     CA), I(Configure Redis TLS)); the error names the source that set the key (rule C(ca-certificate))."
   - "Domain: C(appConfigValues.selfHostedDomain) is a bare FQDN, no scheme, path or port
-    (C(carto-customizations.md) I(Configure the domain of your Self Hosted))."
+    (U(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md) I(Configure the domain of your Self Hosted))."
   - "Custom buckets: exactly one C(storageProvider) (C(gcp), C(s3), C(azure-blob)) with its buckets, its project
     id / region / storage account, its credentials by value or C(existingSecret), and a
-    C(thumbnailsBucketExternalURL) shaped for the provider (C(carto-customizations.md) I(Custom Buckets),
+    C(thumbnailsBucketExternalURL) shaped for the provider (U(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md)
+    I(Custom Buckets),
     I(Google Cloud Storage), I(AWS S3), I(Azure Storage))."
   - "External Postgres / Redis: with C(internalPostgresql.enabled=false) / C(internalRedis.enabled=false) a host
     and credentials (password, or C(existingSecret) with its key names) are required; Azure users with C(@) need
-    C(internalUser) / C(internalAdminUser); ports are quoted strings (C(carto-customizations.md) I(Configure
-    external Postgres), I(Setup Azure Postgres), I(Configure external Redis); C(carto-kubernetes-install.md)
+    C(internalUser) / C(internalAdminUser); ports are quoted strings
+    (U(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md) I(Configure
+    external Postgres), I(Setup Azure Postgres), I(Configure external Redis); U(https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes)
     I(External database))."
   - "TLS and exposure: C(tlsCerts.autoGenerate=false) needs an existing TLS Secret; C(tlsCerts.httpsEnabled=false)
     only when TLS terminates in front (GKE Ingress, LoadBalancer with TLS offloading annotations, Gateway API, or
     I(external_tls_termination)); the Ingress only on GKE; load balancer idle timeout annotations of at least
-    605 s (AWS, seconds) or 10 minutes (Azure, CARTO's documented value) (C(carto-customizations.md)
+    605 s (AWS, seconds) or 10 minutes (Azure, CARTO's documented value)
+    (U(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md)
     I(Configure TLS termination in the CARTO router service), I(Use your own TLS certificate);
-    C(carto-access-outside-cluster.md) I(Access to CARTO from outside the cluster))."
+    U(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#access-to-carto-from-outside-the-cluster) I(Access to CARTO
+    from outside the cluster))."
   - "Warnings: a component with both C(replicaCount) and autoscaling enabled (autoscaling wins;
-    C(carto-customizations.md) I(Enable static scaling)); secret values written inline (use C(existingSecret) or
+    U(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md) I(Enable static scaling)); secret values written inline
+    (use C(existingSecret) or
     Ansible Vault); keys shown in the guides that this chart version ignores; empty (null) sections."
   - Returns the Secrets referenced by the values (name, keys, key paths, sources) and, with I(existing_secrets),
     checks that they exist and have those keys.
@@ -88,7 +95,7 @@ options:
       package:
         description:
           - The source is a file of CARTO's installation package (C(carto-values.yaml), C(carto-secrets.yaml);
-            C(carto-kubernetes-install.md)). The operator does not edit it, so its problems are reported as
+            U(https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes)). The operator does not edit it, so its problems are reported as
             warnings and its inline secrets (by design) are not reported.
         type: bool
         default: false
@@ -119,7 +126,7 @@ options:
       - The cluster is reached with I(kubeconfig) / I(context) (or I(host) / I(api_key)), the options of the
         C(carto.selfhosted.cluster) action group, like kubernetes.core.k8s_info.
       - Doing this read in the same module run as the validation saves a module run (a Python start and a
-        kubernetes client import) per play host; C(carto-kubernetes-install.md) I(External database) creates these
+        kubernetes client import) per play host; U(https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes) I(External database) creates these
         Secrets before C(helm install).
     type: str
   kubeconfig:
@@ -229,7 +236,7 @@ notes:
     RV(validation_warnings).
 seealso:
   - name: CARTO customizations guide
-    description: Helm customizations of CARTO Self-Hosted (shared/docs/carto-customizations.md).
+    description: Helm customizations of CARTO Self-Hosted (https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md).
     link: https://github.com/CartoDB/carto-selfhosted-helm/tree/main/customizations
 attributes:
   check_mode:
@@ -306,7 +313,7 @@ problems:
       path: externalPostgresql.host
       message: "internalPostgresql.enabled is false but externalPostgresql.host is not set (chart default 'localhost')"
       fix: set externalPostgresql.host to the IP/hostname of your Postgres
-      doc: carto-customizations.md#setup-postgres-creating-secrets
+      doc: https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#setup-postgres-creating-secrets
       rule: postgres-host
 errors:
   description: The problems with severity C(error) (same structure as RV(problems)).

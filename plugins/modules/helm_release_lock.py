@@ -18,7 +18,7 @@ author:
 description:
   - "Helm v3 has no lock of its own. Two C(helm upgrade) runs on one release at the same time fail with
     C(another operation (install/upgrade/rollback) is in progress) or leave it stuck in C(pending-upgrade)
-    (C(../shared/docs/carto-customizations.md) I(Helm upgrade fails: another operation (install/upgrade/rollback)
+    (U(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md) I(Helm upgrade fails: another operation (install/upgrade/rollback)
     is in progress)). This module serialises the runs of this collection with a C(coordination.k8s.io/v1) Lease
     named I(lock_name) in the release namespace."
   - I(state=present) takes the Lease. A Lease held by another holder and not expired (C(renewTime) +

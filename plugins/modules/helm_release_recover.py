@@ -19,7 +19,7 @@ description:
   - "Reads the release's status and history (C(helm history -o json)) before an upgrade. A release whose last revision
     is C(pending-install), C(pending-upgrade) or C(pending-rollback) makes every later C(helm upgrade) fail with
     C(another operation (install/upgrade/rollback) is in progress). CARTO's fix is C(helm history) then C(helm rollback
-    <release> <last deployed revision>) (C(../shared/docs/carto-customizations.md) I(Helm upgrade fails: another
+    <release> <last deployed revision>) (U(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md) I(Helm upgrade fails: another
     operation (install/upgrade/rollback) is in progress)); this module automates it."
   - "The pending revision is B(abandoned) when it is older than I(pending_timeout) seconds (its C(updated) time, the
     time Helm wrote the pending revision), or when I(orphaned_since) is given and the revision was written at or

@@ -17,7 +17,7 @@ author:
   - carto.selfhosted maintainers (@carto-selfhosted)
 description:
   - Installs or upgrades a release like CARTO's guide does (C(helm upgrade --install <release> carto/carto -f
-    carto-values.yaml -f carto-secrets.yaml -f customizations.yaml); C(../shared/docs/carto-kubernetes-install.md)
+    carto-values.yaml -f carto-secrets.yaml -f customizations.yaml); U(https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes)
     I(Install CARTO)), with the final merged values in one 0600 temporary file that is removed afterwards,
     C(--reset-values), C(--wait --timeout) (pods can take up to 5 minutes to run, same section) and
     C(--history-max) so the revision history stays bounded.
@@ -29,11 +29,12 @@ description:
   - "Automatic rollback: when C(helm upgrade) fails (pods not Ready before the timeout, a failed hook, a rejected
     manifest) the module first collects a report (Deployments not Available, pods not Ready with a C(kubectl get
     pods)-like table, recent events and the C(workspace-migrations) init container logs of the workspace-api pods,
-    C(../shared/docs/carto-kubernetes-install.md) I(Post-installation checks)), then runs C(helm rollback <release>
+    U(https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes) I(Post-installation checks)), then runs C(helm rollback <release>
     <previous revision> --wait) to the last C(deployed) (else C(superseded)) revision, and fails with the report.
     A failed first install has nothing to roll back to and stays C(failed); the next run installs over it."
   - "A release whose last revision is pending-* is refused (run M(carto.selfhosted.helm_release_recover) first;
-    C(../shared/docs/carto-customizations.md) I(Helm upgrade fails: another operation (install/upgrade/rollback) is in
+    U(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md) I(Helm upgrade fails: another operation
+    (install/upgrade/rollback) is in
     progress))."
   - "Secrets: I(values) is a no_log option; every secret-looking value (the rules of the
     C(carto.selfhosted.values_redact) filter) is masked in everything the module returns, including helm's error
@@ -44,7 +45,8 @@ description:
     takes the release lock itself (as M(carto.selfhosted.helm_release_lock) does, waiting up to I(lock_wait_timeout)
     seconds), renews it while helm runs and releases it at the end, also when the upgrade fails; with
     I(recover=true) it first recovers a release left C(pending-install), C(pending-upgrade) or C(pending-rollback)
-    by a killed run, exactly as M(carto.selfhosted.helm_release_recover) does (C(../shared/docs/carto-customizations.md)
+    by a killed run, exactly as M(carto.selfhosted.helm_release_recover) does
+    (U(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md)
     I(Helm upgrade fails: another operation (install/upgrade/rollback) is in progress)). A lock taken over from a run
     that stopped renewing it makes that run's pending revision abandoned (I(orphaned_since) is then the acquire time
     of the lock taken over). One Python process instead of four module runs."
@@ -85,7 +87,7 @@ options:
     type: str
     required: true
   chart_repo_url:
-    description: Chart repository (C(https://helm.carto.com)); omit for a local chart.
+    description: Chart repository (U(https://helm.carto.com)); omit for a local chart.
     type: str
   chart_version:
     description: Chart version to pin (C(--version)); used with I(chart_repo_url), a local chart has its own version.

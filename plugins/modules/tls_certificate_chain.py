@@ -17,13 +17,15 @@ author:
   - carto.selfhosted maintainers (@carto-selfhosted)
 description:
   - Validates the certificate bundle that goes into the TLS Secret of CARTO Self-Hosted (C(tlsCerts.existingSecret),
-    created with C(kubectl create secret tls), see C(carto-kubernetes-install.md, Use your own TLS certificate) and
-    C(carto-customizations.md, Use your own TLS certificate)) or of the Ingress
-    (C(carto-customizations.md, Expose CARTO with Ingress and your own TLS certificates)), offline, before the
+    created with C(kubectl create secret tls), see C(https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes, Use your own TLS certificate) and
+    C(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md, Use your own TLS certificate)) or of the Ingress
+    (C(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md, Expose CARTO with Ingress and your own TLS
+    certificates)), offline, before the
     installation.
   - With O(purpose=ca) it validates the CA certificates given as C(externalPostgresql.sslCA) or
-    C(externalRedis.tlsCA) instead (C(carto-customizations.md, Configure Postgres SSL with custom CA) and
-    C(carto-customizations.md, Configure Redis TLS)).
+    C(externalRedis.tlsCA) instead (C(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md, Configure Postgres SSL
+    with custom CA) and
+    C(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md, Configure Redis TLS)).
   - Every check is reported separately in RV(checks), with a status V(passed), V(failed), V(warning) or V(skipped).
     The module fails when at least one check failed, and then lists B(all) the failures at once in C(msg).
   - "Checks with O(purpose=server):
@@ -33,13 +35,15 @@ description:
     warning and is reordered with O(reorder=true)); certificates that are not on the leaf's chain fail; duplicates
     are a warning;
     C(private_key) - the key parses and is not passphrase-protected
-    (C(carto-kubernetes-install.md, Use your own TLS certificate));
+    (C(https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes, Use your own TLS certificate));
     C(private_key_match) - the key matches the leaf certificate (public keys compared, RSA, EC and others: the
-    equivalent of the modulus md5 comparison of C(carto-customizations.md, Troubleshooting, 500 Code Error));
+    equivalent of the modulus md5 comparison of C(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md,
+    Troubleshooting, 500 Code Error));
     C(signature) - each certificate is signed by the next one (signature verified, not names compared), the top one
     by its trusted CA, and each issuer is a CA;
     C(trust) - the chain reaches a trusted CA of O(ca_bundle), completing a missing intermediate from
-    O(extra_certificates) when possible (C(carto-customizations.md, Troubleshooting, 500 Code Error));
+    O(extra_certificates) when possible (C(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md, Troubleshooting, 500
+    Code Error));
     C(validity) - each certificate is within its validity window, with a warning when it expires in less than
     O(expiry_warning_days) days;
     C(hostname) - the leaf subjectAltNames cover O(domain);

@@ -1,8 +1,8 @@
 """carto.selfhosted.deploy on the local control plane: recovery of stuck releases, automatic
 rollback, the release lock, idempotence, check mode and diff-mode redaction (issue #5).
 
-Source: ../shared/docs/carto-customizations.md "Helm upgrade fails: another operation
-(install/upgrade/rollback) is in progress"; ../shared/docs/carto-kubernetes-install.md "Install CARTO".
+Source: https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md "Helm upgrade fails: another operation
+(install/upgrade/rollback) is in progress"; https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes "Install CARTO".
 """
 
 import atexit

@@ -1,6 +1,7 @@
 """The router TLS Secret is built only from a validated, complete chain (leaf first).
 
-carto-kubernetes-install.md "Use your own TLS certificate"; carto-customizations.md
+https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes "Use your own TLS certificate";
+https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md
 Troubleshooting (UNABLE_TO_VERIFY_LEAF_SIGNATURE: the intermediate must be in the Secret).
 """
 

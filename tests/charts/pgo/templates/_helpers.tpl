@@ -2,7 +2,7 @@
 {{- if .Values.serviceAccount.create -}}
 {{- default "pgo" .Values.serviceAccount.name -}}
 {{- else -}}
-{{- required "serviceAccount.name is required when serviceAccount.create is false (pgo-helm-chart.md RBAC)" .Values.serviceAccount.name -}}
+{{- required "serviceAccount.name is required when serviceAccount.create is false (https://access.crunchydata.com/documentation/postgres-operator/latest/installation/helm RBAC)" .Values.serviceAccount.name -}}
 {{- end -}}
 {{- end -}}
 {{- define "pgo.labels" -}}

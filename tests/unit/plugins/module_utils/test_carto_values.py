@@ -32,7 +32,8 @@ BAD_DIR = os.path.join(ROOT, "tests", "fixtures", "bad_values")
 BAD_FILES = sorted(glob.glob(os.path.join(BAD_DIR, "*.yaml")))
 DOMAIN = {"name": "carto_domain", "content": {"appConfigValues": {"selfHostedDomain": "carto.example.com"}}}
 
-needs_chart = pytest.mark.skipif(not os.path.exists(CHART_VALUES), reason="shared chart values.yaml not available")
+needs_chart = pytest.mark.skipif(not os.path.exists(CHART_VALUES), reason="CARTO's chart carto/carto 1.287.1 "
+                                 "(beside the repository as ../shared in CI) is not available")
 
 
 @pytest.fixture(scope="module")
