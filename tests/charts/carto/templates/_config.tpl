@@ -50,6 +50,7 @@ STORAGE_PROVIDER: {{ $v.appConfigValues.storageProvider | quote }}
 WORKSPACE_IMPORTS_BUCKET: {{ $v.appConfigValues.workspaceImportsBucket | quote }}
 WORKSPACE_IMPORTS_PUBLIC: {{ $v.appConfigValues.workspaceImportsPublic | toString | quote }}
 WORKSPACE_THUMBNAILS_BUCKET: {{ $v.appConfigValues.workspaceThumbnailsBucket | quote }}
+EXPORTS_GCS_BUCKET_NAME: {{ $v.appConfigValues.workspaceExportsBucket | quote }}
 WORKSPACE_THUMBNAILS_PUBLIC: {{ $v.appConfigValues.workspaceThumbnailsPublic | toString | quote }}
 WORKSPACE_THUMBNAILS_EXTERNAL_URL: {{ $v.appConfigValues.thumbnailsBucketExternalURL | quote }}
 GOOGLE_CLOUD_STORAGE_PROJECT_ID: {{ $v.appConfigValues.googleCloudStorageProjectId | quote }}
