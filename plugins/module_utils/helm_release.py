@@ -40,7 +40,7 @@ except ImportError:  # pragma: no cover - PyYAML is a requirement of ansible-cor
 
 from ansible_collections.carto.selfhosted.plugins.module_utils._auth import auth_argument_spec
 from ansible_collections.carto.selfhosted.plugins.module_utils import _process
-from ansible_collections.carto.selfhosted.plugins.module_utils.carto_values import redact_values, secret_values
+from ansible_collections.carto.selfhosted.plugins.module_utils._values.secrets import redact_values, secret_values
 from ansible_collections.carto.selfhosted.plugins.module_utils import k8s_status
 
 PENDING_STATES = ("pending-install", "pending-upgrade", "pending-rollback")
@@ -230,7 +230,7 @@ def values_diff(before, after, before_header="deployed values", after_header="ne
 
 def secret_change_paths(before, after):
     """Dotted key paths of secret leaves whose value differs (their values are never returned)."""
-    from ansible_collections.carto.selfhosted.plugins.module_utils.carto_values import _iter_secret_leaves
+    from ansible_collections.carto.selfhosted.plugins.module_utils._values.secrets import _iter_secret_leaves
 
     old = dict(_iter_secret_leaves(before or {}))
     new = dict(_iter_secret_leaves(after or {}))

@@ -17,7 +17,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.carto.selfhosted.plugins.module_utils.carto_values import redact_values
+from ansible_collections.carto.selfhosted.plugins.module_utils._values.secrets import redact_values
 from ansible_collections.carto.selfhosted.plugins.module_utils._rollout import secrets as _secrets
 from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import (
     PENDING_STATES,

@@ -6,7 +6,8 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.carto.selfhosted.plugins.module_utils import carto_values as cv
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import problems as values_problems
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import validate as values_validate
 from ansible_collections.carto.selfhosted.plugins.module_utils import customizations as c
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
@@ -23,8 +24,8 @@ def _build(**spec):
 
 def _validate(values, existing=None):
     """The produced document alone must pass carto_values' schema and rules."""
-    return cv.validate_sources([{"name": "customizations.yaml", "content": values}], existing_secrets=existing,
-                               warn_inline_secrets=True)
+    return values_validate.validate_sources([{"name": "customizations.yaml", "content": values}], existing_secrets=existing,
+                                            warn_inline_secrets=True)
 
 
 def test_minimal_spec_is_domain_and_self_signed_tls():
@@ -82,7 +83,7 @@ def test_gke_ingress_own_certificate():
     assert kinds == ["BackendConfig", "FrontendConfig"]
     assert "timeoutSec: 605" in values["extraDeploy"][0] and "sslPolicy: modern" in values["extraDeploy"][1]
     result = _validate(values, existing={"carto-tls-cert": ["tls.crt", "tls.key"]})
-    assert result["errors"] == [], cv.format_problems(result["errors"])
+    assert result["errors"] == [], values_problems.format_problems(result["errors"])
 
 
 def test_gke_ingress_google_managed_certificate():
@@ -108,7 +109,7 @@ def test_external_postgres_and_redis_reference_secrets_never_values(pki):
     assert out["secrets"] == {"carto-postgresql": ["user-password", "admin-password"], "carto-redis": ["password"]}
     assert not any(text in yaml.safe_dump(values) for text in SECRET_TEXTS)
     result = _validate(values, existing=out["secrets"])
-    assert result["errors"] == [], cv.format_problems(result["errors"])
+    assert result["errors"] == [], values_problems.format_problems(result["errors"])
 
 
 def test_existing_postgres_secret_is_not_planned():
@@ -149,7 +150,7 @@ def test_buckets(provider, extra, secret_keys):
     assert out["secrets"] == {"carto-buckets": secret_keys}
     assert not any(text in yaml.safe_dump(out["values"]) for text in SECRET_TEXTS)
     result = _validate(out["values"], existing=out["secrets"])
-    assert result["errors"] == [], cv.format_problems(result["errors"])
+    assert result["errors"] == [], values_problems.format_problems(result["errors"])
 
 
 def test_gcp_buckets_without_key_use_the_service_account():
@@ -176,7 +177,7 @@ def test_google_maps_bigquery_redshift():
     assert sorted(out["secrets"]) == ["carto-bigquery-oauth", "carto-google-maps", "carto-redshift-imports"]
     assert not any(text in yaml.safe_dump(out["values"]) for text in SECRET_TEXTS)
     result = _validate(out["values"], existing=out["secrets"])
-    assert result["errors"] == [], cv.format_problems(result["errors"])
+    assert result["errors"] == [], values_problems.format_problems(result["errors"])
 
 
 @pytest.mark.parametrize("profile,mode,expected", [
@@ -248,8 +249,8 @@ def test_structured_corpus_file_is_one_documented_case(path):
 def test_validation_dedupes_problems_the_variables_explain():
     out = _build(domain="carto.example.com:8443")
     problems = [dict(p, covers_source="customizations.yaml") for p in out["problems"]]
-    result = cv.validate_sources([{"name": "customizations.yaml", "content": out["values"]}],
-                                 extra_problems=problems)
+    result = values_validate.validate_sources([{"name": "customizations.yaml", "content": out["values"]}],
+                                              extra_problems=problems)
     assert not [p for p in result["errors"] if p["source"] == "customizations.yaml"]
     assert [p["source"] for p in result["errors"]] == ["inventory variable carto_domain"]
 
@@ -257,8 +258,8 @@ def test_validation_dedupes_problems_the_variables_explain():
 def test_package_sources_are_warnings(tmp_path):
     package = tmp_path / "carto-values.yaml"
     package.write_text("cartoConfigValues:\n  notAKey: 1\ncartoSecrets:\n  jwtSecret:\n    value: abcdefgh\n")
-    result = cv.validate_sources([{"name": str(package), "path": str(package), "package": True},
-                                  {"name": "c", "content": {"appConfigValues": {"selfHostedDomain": "a.example.com"}}}])
+    result = values_validate.validate_sources([{"name": str(package), "path": str(package), "package": True},
+                                              {"name": "c", "content": {"appConfigValues": {"selfHostedDomain": "a.example.com"}}}])
     assert result["errors"] == []
     assert result["warnings"] and {p["rule"] for p in result["warnings"]} == {"unknown-key"}
     assert all("installation package" in p["message"] for p in result["warnings"])
