@@ -462,7 +462,7 @@ def _cluster_secrets(module, params):
     """{name: [data keys]} of the Secrets in ``secrets_namespace`` (one list call; values are dropped)."""
     namespace = params["secrets_namespace"]
     try:
-        from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import api_client
+        from ansible_collections.carto.selfhosted.plugins.module_utils._helm.lease import api_client
 
         client = api_client(params)
         response = client.call_api("/api/v1/namespaces/%s/secrets" % namespace, "GET",
