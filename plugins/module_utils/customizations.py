@@ -27,9 +27,9 @@ __metaclass__ = type
 import re
 
 try:
-    from ansible_collections.carto.selfhosted.plugins.module_utils import tls_chain as _tls_chain
+    from ansible_collections.carto.selfhosted.plugins.module_utils._tls import validate as _tls_validate
 except ImportError:  # pragma: no cover - part of the collection
-    _tls_chain = None
+    _tls_validate = None
 
 SERVICE_TYPES = ("ClusterIP", "LoadBalancer", "NodePort")
 TLS_MODES = ("self_signed", "existing_secret", "disabled")
@@ -505,7 +505,7 @@ def _external_postgresql(b, spec):
 def _ca_problem(b, name, key, pem, chart_key, doc):
     """A problem when ``pem`` is not PEM X.509 CA certificates (the check the values role runs on the merged
     ``chart_key``, which this problem covers so it is reported once, naming the inventory variable)."""
-    found = _tls_chain.ca_certificate_problems(pem) if _tls_chain is not None and isinstance(pem, str) else None
+    found = _tls_validate.ca_certificate_problems(pem) if _tls_validate is not None and isinstance(pem, str) else None
     if found is None:
         if not isinstance(pem, str) or "BEGIN CERTIFICATE" not in pem:
             b.problem(name, key, "is not a PEM certificate", "paste the CA as -----BEGIN CERTIFICATE----- ...",

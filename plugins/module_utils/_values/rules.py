@@ -11,9 +11,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 try:
-    from ansible_collections.carto.selfhosted.plugins.module_utils import tls_chain as _tls_chain
+    from ansible_collections.carto.selfhosted.plugins.module_utils._tls import validate as _tls_validate
 except ImportError:  # pragma: no cover - part of the collection
-    _tls_chain = None
+    _tls_validate = None
 
 from ansible_collections.carto.selfhosted.plugins.module_utils._values.merge import _setter
 from ansible_collections.carto.selfhosted.plugins.module_utils._values.problems import (
@@ -301,7 +301,7 @@ def _check_ca_certificates(ctx):
         if not isinstance(value, str) or not value.strip():
             continue  # unset, null or empty: nothing to check (a wrong type is a schema problem)
         key = path.rsplit(".", 1)[-1]
-        found = _tls_chain.ca_certificate_problems(value) if _tls_chain is not None else None
+        found = _tls_validate.ca_certificate_problems(value) if _tls_validate is not None else None
         if found is None:
             ctx.add(WARNING, path, "the CA certificate could not be checked: the Python library cryptography "
                     "(>= 42) is not installed on the controller", "install the collection's requirements.txt",
