@@ -21,7 +21,7 @@ from ansible_collections.carto.selfhosted.plugins.module_utils._values import pr
 from ansible_collections.carto.selfhosted.plugins.module_utils._values import schema as values_schema
 from ansible_collections.carto.selfhosted.plugins.module_utils._values import secrets as values_secrets
 from ansible_collections.carto.selfhosted.plugins.module_utils._values import validate as values_validate
-from ansible_collections.carto.selfhosted.plugins.module_utils import customizations as c
+from ansible_collections.carto.selfhosted.plugins.module_utils._customizations import build as cust_build
 from ansible_collections.carto.selfhosted.plugins.modules import carto_values_validate
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
@@ -191,7 +191,7 @@ def test_ca_without_tls_enabled_is_a_warning(pki):
 def test_garbage_ca_of_the_structured_variable_is_reported_once_naming_the_variable():
     spec = {"domain": "carto.example.com",
             "external_redis": {"host": "redis", "password": "pw", "tls_enabled": True, "tls_ca": GARBAGE_CA}}
-    built = c.build(spec)
+    built = cust_build.build(spec)
     problems = [p for p in built["problems"] if p["path"] == "tls_ca"]
     assert len(problems) == 1 and "is not a usable CA certificate" in problems[0]["message"]
     assert problems[0]["covers"] == ["externalRedis.tlsCA"]

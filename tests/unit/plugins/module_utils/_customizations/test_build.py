@@ -1,4 +1,4 @@
-"""plugins/module_utils/customizations.py: structured carto_* variables -> customizations.yaml values."""
+"""plugins/module_utils/_customizations/: structured carto_* variables -> customizations.yaml values."""
 
 import glob
 import os
@@ -8,9 +8,10 @@ import yaml
 
 from ansible_collections.carto.selfhosted.plugins.module_utils._values import problems as values_problems
 from ansible_collections.carto.selfhosted.plugins.module_utils._values import validate as values_validate
-from ansible_collections.carto.selfhosted.plugins.module_utils import customizations as c
+from ansible_collections.carto.selfhosted.plugins.module_utils._customizations import build as cust_build
+from ansible_collections.carto.selfhosted.plugins.module_utils._customizations import common as cust_common
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
 BAD_STRUCTURED = sorted(glob.glob(os.path.join(ROOT, "tests", "fixtures", "bad_structured", "*.yml")))
 PG = {"host": "db.example.internal", "user": "workspace_admin", "admin_user": "postgres", "database": "workspace",
       "password": "pw-user", "admin_password": "pw-admin"}
@@ -19,7 +20,7 @@ SECRET_TEXTS = ("pw-user", "pw-admin", "pw-redis", "AKIAFAKE", "fake-secret", "g
 
 def _build(**spec):
     spec.setdefault("domain", "carto.example.com")
-    return c.build(spec)
+    return cust_build.build(spec)
 
 
 def _validate(values, existing=None):
@@ -39,8 +40,8 @@ def test_minimal_spec_is_domain_and_self_signed_tls():
 
 @pytest.mark.parametrize("cloud,annotations", [
     ("gke", {}),
-    ("aws_eks", {c.AWS_TIMEOUT: "605"}),
-    ("azure_aks", {c.AZURE_TIMEOUT: "11"}),
+    ("aws_eks", {cust_common.AWS_TIMEOUT: "605"}),
+    ("azure_aks", {cust_common.AZURE_TIMEOUT: "11"}),
 ])
 def test_loadbalancer_cloud_presets(cloud, annotations):
     out = _build(router_service={"cloud": cloud})
@@ -52,7 +53,7 @@ def test_loadbalancer_cloud_presets(cloud, annotations):
 
 def test_connection_timeout_raises_annotations_and_is_checked():
     out = _build(router_service={"cloud": "aws_eks", "connection_timeout": 900, "annotations": {"x": 1}})
-    assert out["values"]["router"]["service"]["annotations"] == {c.AWS_TIMEOUT: "900", "x": "1"}
+    assert out["values"]["router"]["service"]["annotations"] == {cust_common.AWS_TIMEOUT: "900", "x": "1"}
     out = _build(router_service={"cloud": "azure_aks", "connection_timeout": 604})
     assert [p["path"] for p in out["problems"]] == ["connection_timeout"]
 
@@ -63,7 +64,7 @@ def test_aws_tls_offloading():
                  tls={"mode": "disabled"})
     assert out["problems"] == []
     annotations = out["values"]["router"]["service"]["annotations"]
-    assert annotations[c.AWS_SSL_CERT] == arn and annotations[c.AWS_TIMEOUT] == "605"
+    assert annotations[cust_common.AWS_SSL_CERT] == arn and annotations[cust_common.AWS_TIMEOUT] == "605"
     assert out["values"]["tlsCerts"] == {"httpsEnabled": False}
     assert out["external_tls_termination"] is True
     assert _validate(out["values"])["errors"] == []
@@ -190,7 +191,7 @@ def test_google_maps_bigquery_redshift():
 def test_high_availability_profiles_match_carto_examples(profile, mode, expected):
     out = _build(scaling={"mode": mode, "high_availability": profile})
     assert out["problems"] == []
-    assert sorted(k for k in out["values"] if k in c.SCALED_COMPONENTS) == sorted(c.SCALED_COMPONENTS)
+    assert sorted(k for k in out["values"] if k in cust_common.SCALED_COMPONENTS) == sorted(cust_common.SCALED_COMPONENTS)
     maps = out["values"]["mapsApi"]
     for key, value in expected.items():
         assert maps[key] == value
@@ -222,14 +223,15 @@ def test_all_problems_at_once_name_variable_key_and_fix():
     assert ("inventory variable carto_external_postgresql", "host") in sources
     assert ("inventory variable carto_buckets", "s3_region") in sources
     assert all(p["fix"] and p["doc"] and p["severity"] == "error" for p in out["problems"])
-    assert all(p["doc"].split("#")[0] in ("carto-customizations.md", "carto-access-outside-cluster.md")
-               for p in out["problems"])
+    docs = ("https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes",
+            "https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes/access-outside-the-cluster")
+    assert all(p["doc"].split("#")[0] in docs for p in out["problems"])
 
 
 def test_build_customizations_keeps_its_contract():
-    values, problems = c.build_customizations({"domain": "carto.example.com"})
+    values, problems = cust_build.build_customizations({"domain": "carto.example.com"})
     assert problems == [] and values["appConfigValues"]["selfHostedDomain"] == "carto.example.com"
-    _values, problems = c.build_customizations({"domain": ""})
+    _values, problems = cust_build.build_customizations({"domain": ""})
     assert str(problems[0]).startswith("values_domain: appConfigValues.selfHostedDomain: the domain is empty")
 
 
