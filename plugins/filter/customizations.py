@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.carto.selfhosted.plugins.module_utils.customizations import (
+from ansible_collections.carto.selfhosted.plugins.module_utils._customizations.build import (
     autoscaling_components,
     build,
     build_customizations,

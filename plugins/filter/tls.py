@@ -5,7 +5,7 @@
 """X.509 filters: ``pem_split``, ``x509_describe`` and ``chain_order``.
 
 Documented in ``pem_split.yml``, ``x509_describe.yml`` and ``chain_order.yml``
-next to this file. The logic is in ``module_utils/tls_chain.py``.
+next to this file. The logic is in ``module_utils/_tls/``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,11 +14,13 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.carto.selfhosted.plugins.module_utils import tls_chain
+from ansible_collections.carto.selfhosted.plugins.module_utils._tls import certs as tls_certs
+from ansible_collections.carto.selfhosted.plugins.module_utils._tls import order as tls_order
+from ansible_collections.carto.selfhosted.plugins.module_utils._tls import pem as tls_pem
 
 
 def _require_cryptography(name):
-    problem = tls_chain.check_cryptography()
+    problem = tls_certs.check_cryptography()
     if problem is not None:
         raise AnsibleFilterError("%s: %s" % (name, problem))
 
@@ -41,8 +43,8 @@ def pem_split(data):
     _require_cryptography("pem_split")
     _check_input("pem_split", data)
     try:
-        return tls_chain.split_pem(data)
-    except tls_chain.TlsChainError as exc:
+        return tls_pem.split_pem(data)
+    except tls_certs.TlsChainError as exc:
         raise AnsibleFilterError("pem_split: %s" % exc)
 
 
@@ -51,12 +53,12 @@ def x509_describe(data):
     _require_cryptography("x509_describe")
     _check_input("x509_describe", data)
     try:
-        certs = tls_chain.load_certificates(data)
-    except tls_chain.TlsChainError as exc:
+        certs = tls_pem.load_certificates(data)
+    except tls_certs.TlsChainError as exc:
         raise AnsibleFilterError("x509_describe: %s" % exc)
     if not certs:
         raise AnsibleFilterError("x509_describe: no certificate found in the input")
-    return tls_chain.describe_certificate(certs[0])
+    return tls_certs.describe_certificate(certs[0])
 
 
 def chain_order(data):
@@ -64,8 +66,8 @@ def chain_order(data):
     _require_cryptography("chain_order")
     _check_input("chain_order", data)
     try:
-        return tls_chain.order_chain(data)
-    except tls_chain.TlsChainError as exc:
+        return tls_order.order_chain(data)
+    except tls_certs.TlsChainError as exc:
         raise AnsibleFilterError("chain_order: %s" % exc)
 
 

@@ -14,7 +14,11 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.carto.selfhosted.plugins.module_utils import carto_values
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import merge as _merge
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import problems as _problems
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import schema as _schema
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import secrets as _secrets
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import validate as _validate
 
 
 def values_merge(values_list, keep_nulls=False):
@@ -24,19 +28,19 @@ def values_merge(values_list, keep_nulls=False):
     if not isinstance(values_list, (list, tuple, dict)):
         raise AnsibleFilterError("values_merge expects a list of dicts, got %s" % type(values_list).__name__)
     try:
-        return carto_values.merge_values(list(values_list) if not isinstance(values_list, dict) else values_list,
-                                         keep_nulls=bool(keep_nulls))
-    except carto_values.CartoValuesError as exc:
+        return _merge.merge_values(list(values_list) if not isinstance(values_list, dict) else values_list,
+                                   keep_nulls=bool(keep_nulls))
+    except _problems.CartoValuesError as exc:
         raise AnsibleFilterError("values_merge: %s" % exc)
 
 
-def values_redact(values, placeholder=carto_values.REDACTED):
+def values_redact(values, placeholder=_problems.REDACTED):
     """Replace secret-looking values by a placeholder."""
     if values is None:
         return None
     if not isinstance(values, (dict, list)):
         raise AnsibleFilterError("values_redact expects a dict of Helm values, got %s" % type(values).__name__)
-    return carto_values.redact_values(values, placeholder=placeholder)
+    return _secrets.redact_values(values, placeholder=placeholder)
 
 
 def values_secret_refs(values, apply_defaults=True, schema=None):
@@ -48,11 +52,11 @@ def values_secret_refs(values, apply_defaults=True, schema=None):
     effective = values
     if apply_defaults:
         try:
-            defaults = carto_values.schema_defaults(carto_values.load_schema(schema))
-        except carto_values.CartoValuesError as exc:
+            defaults = _schema.schema_defaults(_schema.load_schema(schema))
+        except _problems.CartoValuesError as exc:
             raise AnsibleFilterError("values_secret_refs: %s" % exc)
-        effective = carto_values.merge_with_provenance([("values", values)], base=defaults)[0]
-    refs = carto_values.secret_references(effective)
+        effective = _merge.merge_with_provenance([("values", values)], base=defaults)[0]
+    refs = _secrets.secret_references(effective)
     for ref in refs:
         ref.pop("sources", None)
     return refs
@@ -80,7 +84,7 @@ def values_input_files(variables):
     if not isinstance(variables, dict):
         raise AnsibleFilterError("values_input_files expects a dict of inventory variables, got %s"
                                  % type(variables).__name__)
-    return carto_values.input_files(variables)
+    return _validate.input_files(variables)
 
 
 class FilterModule(object):

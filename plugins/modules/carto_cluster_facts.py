@@ -219,8 +219,8 @@ from ansible_collections.carto.selfhosted.plugins.module_utils.cluster_facts imp
     gather,
     preflight_input,
 )
-from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import (  # noqa: E402
-    HelmRelease,
+from ansible_collections.carto.selfhosted.plugins.module_utils._helm.cli import HelmRelease  # noqa: E402
+from ansible_collections.carto.selfhosted.plugins.module_utils._helm.lease import (  # noqa: E402
     api_client,
     mask_secret_values,
 )

@@ -215,7 +215,7 @@ import traceback
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 
-from ansible_collections.carto.selfhosted.plugins.module_utils import carto_endpoint
+from ansible_collections.carto.selfhosted.plugins.module_utils import _endpoint_check as endpoint_check
 from ansible_collections.carto.selfhosted.plugins.module_utils._auth import auth_argument_spec
 from ansible_collections.carto.selfhosted.plugins.module_utils.carto_checks import FAILED, failure_message
 
@@ -258,9 +258,9 @@ def _port_forward_connector(module):
             raise ValueError("Service %s not found in namespace %s" % (params["service"], namespace))
         raise
     pods = api_client.sanitize_for_serialization(api.list_namespaced_pod(namespace)).get("items") or []
-    pod, port = carto_endpoint.resolve_target(service, params["service_port"], pods)
+    pod, port = endpoint_check.resolve_target(service, params["service_port"], pods)
     via = "port-forward pod/%s:%d (Service %s port %s)" % (pod, port, params["service"], params["service_port"])
-    return (lambda: carto_endpoint.port_forward_socket(api_client, namespace, pod, port)), via
+    return (lambda: endpoint_check.port_forward_socket(api_client, namespace, pod, port)), via
 
 
 def main():
@@ -289,9 +289,9 @@ def main():
         via = "%s:%d" % (params["address"], params["port"])
 
         def connect():
-            return carto_endpoint.tcp_connect(params["address"], params["port"], params["timeout"])
+            return endpoint_check.tcp_connect(params["address"], params["port"], params["timeout"])
 
-    checks, details = carto_endpoint.endpoint_checks(
+    checks, details = endpoint_check.endpoint_checks(
         connect, params["domain"], path=params["path"], timeout=params["timeout"], trust=trust,
         trust_source=params["ca_bundle"], warning_days=params["expiry_warning_days"],
         expected_status=params["expected_status"], slow_seconds=params["slow_seconds"],

@@ -246,7 +246,7 @@ except ImportError:
     HAS_K8S = False
 
 from ansible_collections.carto.selfhosted.plugins.module_utils._auth import auth_argument_spec  # noqa: E402
-from ansible_collections.carto.selfhosted.plugins.module_utils.carto_inspect import (  # noqa: E402
+from ansible_collections.carto.selfhosted.plugins.module_utils._release_inspect import (  # noqa: E402
     HelmError,
     ReleaseReader,
     api_client,

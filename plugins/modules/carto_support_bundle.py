@@ -129,7 +129,9 @@ import traceback
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 
-from ansible_collections.carto.selfhosted.plugins.module_utils import _process, carto_bundle, carto_values, k8s_status
+from ansible_collections.carto.selfhosted.plugins.module_utils import _process, k8s_status
+from ansible_collections.carto.selfhosted.plugins.module_utils import _support_bundle as support_bundle
+from ansible_collections.carto.selfhosted.plugins.module_utils._values.secrets import redact_values, secret_values
 from ansible_collections.carto.selfhosted.plugins.module_utils._auth import auth_argument_spec
 
 try:
@@ -238,8 +240,8 @@ class Collector(object):
         # secrets: values to scrub, only key names kept
         secrets = self.items("secrets", lambda: self.core.list_namespaced_secret(ns))
         if secrets is not None:
-            self.secret_strings |= carto_bundle.secret_strings_from_secrets(secrets)
-            self.files["secrets.json"] = [carto_bundle.reduce_secret(s) for s in secrets]
+            self.secret_strings |= support_bundle.secret_strings_from_secrets(secrets)
+            self.files["secrets.json"] = [support_bundle.reduce_secret(s) for s in secrets]
 
         nodes = self.items("nodes", self.core.list_node)
         if nodes is not None:
@@ -248,7 +250,7 @@ class Collector(object):
                                          "spec": n.get("spec"), "status": {k: v for k, v in (n.get("status") or {}).items()
                                                                            if k != "images"}} for n in nodes]
         pods = self.items("pods", lambda: self.core.list_namespaced_pod(ns)) or []
-        self.files["pods.json"] = [carto_bundle.redact_env(p) for p in pods]
+        self.files["pods.json"] = [support_bundle.redact_env(p) for p in pods]
         self.files["pods.txt"] = "\n".join(k8s_status.format_table(
             k8s_status.pod_table(pods), ["NAME", "READY", "STATUS", "RESTARTS", "AGE"])) + "\n"
         workloads = {}
@@ -260,7 +262,7 @@ class Collector(object):
                            ("poddisruptionbudgets",
                             lambda: self.k8s.PolicyV1Api(self.api_client).list_namespaced_pod_disruption_budget(ns))):
             found = self.items(kind, func)
-            workloads[kind] = [carto_bundle.redact_env(o) for o in found or []]
+            workloads[kind] = [support_bundle.redact_env(o) for o in found or []]
         self.files["workloads.json"] = workloads
         self.files["services.json"] = self.items("services", lambda: self.core.list_namespaced_service(ns))
         self.files["endpoints.json"] = self.items("endpoints", lambda: self.core.list_namespaced_endpoints(ns))
@@ -313,20 +315,20 @@ class Collector(object):
         values = self.run(helm_args + ["get", "values", rel, "-n", ns, "-o", "json"], "helm get values")
         if values is not None:
             parsed = self._json(values) or {}
-            self.secret_strings |= carto_values.secret_values(parsed)
-            self.files["helm/values.json"] = carto_values.redact_values(parsed)
+            self.secret_strings |= secret_values(parsed)
+            self.files["helm/values.json"] = redact_values(parsed)
         manifest = self.run(helm_args + ["get", "manifest", rel, "-n", ns], "helm get manifest")
         if manifest is not None and yaml is not None:
             try:
                 docs = [d for d in yaml.safe_load_all(manifest) if d]
-                self.files["helm/manifest.json"] = carto_bundle.redact_manifest(docs)
+                self.files["helm/manifest.json"] = support_bundle.redact_manifest(docs)
             except yaml.YAMLError as exc:
                 self.errors.append("helm manifest: %s" % exc)
         self._helm = False
 
         if self.params["values"]:
-            self.secret_strings |= carto_values.secret_values(self.params["values"])
-            self.files["values_final.json"] = carto_values.redact_values(self.params["values"])
+            self.secret_strings |= secret_values(self.params["values"])
+            self.files["values_final.json"] = redact_values(self.params["values"])
         if self.params.get("report") is not None:
             self.files["report.json"] = self.params["report"]
         if self.params.get("preflight") is not None:
@@ -368,7 +370,7 @@ def main():
     try:
         old = os.umask(0o077)
         try:
-            names = carto_bundle.write_bundle(dest, collector.files, collector.secret_strings, top=top)
+            names = support_bundle.write_bundle(dest, collector.files, collector.secret_strings, top=top)
         finally:
             os.umask(old)
     except OSError as exc:

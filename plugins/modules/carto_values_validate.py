@@ -376,7 +376,11 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
-from ansible_collections.carto.selfhosted.plugins.module_utils import carto_values
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import loader as values_loader
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import problems as values_problems
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import schema as values_schema
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import secrets as values_secrets
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import validate as values_validate
 
 
 ARGUMENT_SPEC = dict(
@@ -465,7 +469,7 @@ def _cluster_secrets(module, params):
     """{name: [data keys]} of the Secrets in ``secrets_namespace`` (one list call; values are dropped)."""
     namespace = params["secrets_namespace"]
     try:
-        from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import api_client
+        from ansible_collections.carto.selfhosted.plugins.module_utils._helm.lease import api_client
 
         client = api_client(params)
         response = client.call_api("/api/v1/namespaces/%s/secrets" % namespace, "GET",
@@ -526,12 +530,12 @@ def _write(module, spec):
 
 def _redacted_text(text):
     try:
-        data = carto_values.load_yaml_text(text, "content")[0] if text.strip() else {}
+        data = values_loader.load_yaml_text(text, "content")[0] if text.strip() else {}
     except Exception:  # pylint: disable=broad-except
         return "<not YAML: not shown>\n"
     if not isinstance(data, dict):
         return "<not a mapping: not shown>\n"
-    return carto_values.yaml.safe_dump(carto_values.redact_values(data), default_flow_style=False, sort_keys=True)
+    return values_loader.yaml.safe_dump(values_secrets.redact_values(data), default_flow_style=False, sort_keys=True)
 
 
 def _mask(module, values):
@@ -544,25 +548,25 @@ def main():
         argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
     )
-    if not carto_values.HAS_YAML:
-        module.fail_json(msg=missing_required_lib("PyYAML"), exception=str(carto_values.YAML_IMPORT_ERROR))
-    if not carto_values.HAS_JSONSCHEMA:
-        module.fail_json(msg=missing_required_lib("jsonschema"), exception=str(carto_values.JSONSCHEMA_IMPORT_ERROR))
+    if not values_loader.HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=str(values_loader.YAML_IMPORT_ERROR))
+    if not values_schema.HAS_JSONSCHEMA:
+        module.fail_json(msg=missing_required_lib("jsonschema"), exception=str(values_schema.JSONSCHEMA_IMPORT_ERROR))
 
     params = module.params
     caller_problems = _caller_problems(module, params["problems"])
     # Missing or unreadable input files join the problem list (they cover the read error of the same source).
-    caller_problems.extend(carto_values.check_input_files(params["input_files"]))
+    caller_problems.extend(values_validate.check_input_files(params["input_files"]))
     specs = []
     for spec in params["sources"]:
         content = spec.get("content")
         specs.append({"name": spec.get("name") or spec.get("path"), "path": spec.get("path"), "content": content,
                       "package": spec.get("package")})
         # Mask inline secrets everywhere in the output, including the invocation.
-        if isinstance(content, str) and carto_values.HAS_YAML:
-            content = carto_values.load_yaml_text(content, "content")[0]
+        if isinstance(content, str) and values_loader.HAS_YAML:
+            content = values_loader.load_yaml_text(content, "content")[0]
         if isinstance(content, dict):
-            _mask(module, carto_values.secret_values(content))
+            _mask(module, values_secrets.secret_values(content))
 
     written = _write(module, params["write"])
 
@@ -572,7 +576,7 @@ def main():
 
     def validate(existing_secrets):
         try:
-            return carto_values.validate_sources(
+            return values_validate.validate_sources(
                 specs,
                 schema=params["schema"],
                 strict=params["strict"],
@@ -582,7 +586,7 @@ def main():
                 warn_inline_secrets=params["warn_inline_secrets"],
                 extra_problems=caller_problems,
             )
-        except carto_values.CartoValuesError as exc:
+        except values_problems.CartoValuesError as exc:
             module.fail_json(msg=str(exc), exception=traceback.format_exc())
 
     result = validate(existing)
@@ -592,9 +596,9 @@ def main():
             existing[name] = list(existing.get(name) or []) + [k for k in keys if k not in (existing.get(name) or [])]
         result = validate(existing)
 
-    _mask(module, carto_values.secret_values(result["merged_values"]))
+    _mask(module, values_secrets.secret_values(result["merged_values"]))
     for warning in result["warnings"]:
-        module.warn(carto_values.format_problem(warning))
+        module.warn(values_problems.format_problem(warning))
 
     output = dict(
         changed=bool(written),
@@ -611,7 +615,7 @@ def main():
     if written and written.get("diff"):
         output["diff"] = written["diff"]
     if result["errors"]:
-        lines = [carto_values.format_problem(problem) for problem in result["errors"]]
+        lines = [values_problems.format_problem(problem) for problem in result["errors"]]
         module.fail_json(msg="Helm values validation failed with %d error(s) (chart %s):\n%s"
                          % (len(lines), result["chart"], "\n".join(lines)), **output)
     module.exit_json(msg="Helm values are valid for chart %s (%d warning(s))"

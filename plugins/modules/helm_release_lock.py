@@ -162,10 +162,8 @@ try:
 except ImportError:
     HAS_K8S = False
 
-from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import (  # noqa: E402
-    release_argument_spec,
-)
-from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release_ops import (  # noqa: E402
+from ansible_collections.carto.selfhosted.plugins.module_utils._helm.lease import release_argument_spec  # noqa: E402
+from ansible_collections.carto.selfhosted.plugins.module_utils._helm.ops import (  # noqa: E402
     ReleaseError,
     acquire_lock,
     release_lock,

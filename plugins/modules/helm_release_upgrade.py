@@ -468,13 +468,13 @@ from ansible_collections.kubernetes.core.plugins.module_utils.helm_args_common i
     HELM_AUTH_ARG_SPEC,
     HELM_AUTH_MUTUALLY_EXCLUSIVE,
 )
-from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import (  # noqa: E402
-    HelmRelease,
+from ansible_collections.carto.selfhosted.plugins.module_utils._helm.cli import HelmRelease  # noqa: E402
+from ansible_collections.carto.selfhosted.plugins.module_utils._helm.lease import (  # noqa: E402
     lock_from_params,
     mask_secret_values,
     release_argument_spec,
 )
-from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release_ops import (  # noqa: E402
+from ansible_collections.carto.selfhosted.plugins.module_utils._helm.ops import (  # noqa: E402
     ReleaseError,
     Renewer,
     acquire_lock,

@@ -166,7 +166,7 @@ notes:
     is a CA (the leaf seems missing); a certificate expires within O(expiry_warning_days) days;
     no system CA bundle found; a self-signed non-CA certificate given with O(purpose=ca)."
   - The same validation is available to other plugins of the collection through
-    C(ansible_collections.carto.selfhosted.plugins.module_utils.tls_chain.validate_chain), which also accepts the
+    C(ansible_collections.carto.selfhosted.plugins.module_utils._tls.validate.validate_chain), which also accepts the
     DER certificates served by a TLS endpoint.
 seealso:
   - name: CARTO Self-Hosted Helm chart, update and reinstall steps
@@ -396,7 +396,9 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.carto.selfhosted.plugins.module_utils import tls_chain
+from ansible_collections.carto.selfhosted.plugins.module_utils._tls import certs as tls_certs
+from ansible_collections.carto.selfhosted.plugins.module_utils._tls import checks as tls_checks
+from ansible_collections.carto.selfhosted.plugins.module_utils._tls import validate as tls_validate
 
 
 def _read(module, path, option):
@@ -431,7 +433,7 @@ def main():
         domain=dict(type="str"),
         expiry_warning_days=dict(type="int", default=30),
         reorder=dict(type="bool", default=False),
-        purpose=dict(type="str", choices=list(tls_chain.PURPOSES), default=tls_chain.PURPOSE_SERVER),
+        purpose=dict(type="str", choices=list(tls_certs.PURPOSES), default=tls_certs.PURPOSE_SERVER),
     )
     module = AnsibleModule(
         argument_spec=argument_spec,
@@ -445,10 +447,10 @@ def main():
         supports_check_mode=True,
     )
 
-    problem = tls_chain.check_cryptography()
+    problem = tls_certs.check_cryptography()
     if problem is not None:
-        module.fail_json(msg=missing_required_lib("cryptography >= %s" % tls_chain.MIN_CRYPTOGRAPHY_VERSION),
-                         exception=tls_chain.CRYPTOGRAPHY_IMP_ERR or problem)
+        module.fail_json(msg=missing_required_lib("cryptography >= %s" % tls_certs.MIN_CRYPTOGRAPHY_VERSION),
+                         exception=tls_certs.CRYPTOGRAPHY_IMP_ERR or problem)
 
     if module.params["expiry_warning_days"] < 0:
         module.fail_json(msg="expiry_warning_days must be 0 or more (days), got %d"
@@ -460,11 +462,11 @@ def main():
     trust, trust_label = _input(module, "ca_bundle", "ca_bundle_content")
     purpose = module.params["purpose"]
 
-    if purpose == tls_chain.PURPOSE_SERVER and trust is None:
-        trust_label = tls_chain.find_default_ca_bundle()
+    if purpose == tls_certs.PURPOSE_SERVER and trust is None:
+        trust_label = tls_checks.find_default_ca_bundle()
 
     try:
-        report = tls_chain.validate_chain(
+        report = tls_validate.validate_chain(
             certificate,
             private_key_pem=private_key,
             extra=extra,
@@ -481,7 +483,7 @@ def main():
     result = report.to_dict()
     result.pop("warnings")
     result["changed"] = False
-    result["ca_bundle_used"] = trust_label if purpose == tls_chain.PURPOSE_SERVER else None
+    result["ca_bundle_used"] = trust_label if purpose == tls_certs.PURPOSE_SERVER else None
     for warning in report.warnings:
         module.warn(warning)
     if not report.valid:

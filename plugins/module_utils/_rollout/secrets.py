@@ -311,7 +311,7 @@ def read_digests(client, namespace, names):
 def with_checksums(helm, client, chart_ref, repo_url, version, values, previous):
     """The values with the Secret checksums merged, and the rotation report (``plan``).
 
-    ``helm`` is a ``helm_release.HelmRelease`` (``show_values`` and ``template``), ``client`` a kubernetes
+    ``helm`` is a ``_helm.cli.HelmRelease`` (``show_values`` and ``template``), ``client`` a kubernetes
     ApiClient. Raises RenderError when the chart cannot be read or rendered with the values."""
     rc, out, err = helm.show_values(chart_ref, repo_url, version)
     if rc != 0:

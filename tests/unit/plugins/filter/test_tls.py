@@ -16,7 +16,8 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.carto.selfhosted.plugins.filter import tls as tls_filters
 from ansible_collections.carto.selfhosted.plugins.filter.tls import FilterModule
-from ansible_collections.carto.selfhosted.plugins.module_utils import tls_chain
+from ansible_collections.carto.selfhosted.plugins.module_utils._tls import certs as tls_certs
+
 
 FILTERS = FilterModule().filters()
 FILTER_DIR = pathlib.Path(tls_filters.__file__).parent
@@ -113,7 +114,7 @@ def test_chain_order_not_one_chain(pki):
 
 
 def test_filters_without_cryptography(monkeypatch, pki):
-    monkeypatch.setattr(tls_chain, "HAS_CRYPTOGRAPHY", False)
+    monkeypatch.setattr(tls_certs, "HAS_CRYPTOGRAPHY", False)
     for name in FILTERS:
         with pytest.raises(AnsibleFilterError, match="%s: the Python library cryptography" % name):
             FILTERS[name](pki.pem(pki.std["leaf"]))

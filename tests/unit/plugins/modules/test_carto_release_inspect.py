@@ -14,7 +14,7 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.carto.selfhosted.plugins.module_utils import carto_inspect
+from ansible_collections.carto.selfhosted.plugins.module_utils import _release_inspect as release_inspect
 from ansible_collections.carto.selfhosted.plugins.modules import carto_release_inspect
 
 READY_DEPLOYMENT = {"metadata": {"name": "carto-router", "generation": 1}, "spec": {"replicas": 1},
@@ -38,7 +38,7 @@ class FakeReader(object):
         return [READY_POD]
 
     def statefulsets(self):
-        raise carto_inspect.HelmError("statefulsets unavailable")
+        raise release_inspect.HelmError("statefulsets unavailable")
 
     def service(self, name):
         return {"metadata": {"name": name}, "spec": {"type": "ClusterIP"}}

@@ -14,7 +14,9 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.carto.selfhosted.plugins.module_utils import tls_chain
+from ansible_collections.carto.selfhosted.plugins.module_utils._tls import certs as tls_certs
+from ansible_collections.carto.selfhosted.plugins.module_utils._tls import checks as tls_checks
+from ansible_collections.carto.selfhosted.plugins.module_utils._tls import validate as tls_validate
 from ansible_collections.carto.selfhosted.plugins.modules import tls_certificate_chain as module
 
 DOMAIN = "carto.example.com"
@@ -188,14 +190,14 @@ def test_all_failures_in_msg(pki, files):
 
 
 def test_default_system_ca_bundle(pki, files, monkeypatch):
-    monkeypatch.setattr(tls_chain, "DEFAULT_CA_BUNDLE_PATHS", (files["root"],))
+    monkeypatch.setattr(tls_checks, "DEFAULT_CA_BUNDLE_PATHS", (files["root"],))
     result = run_module(dict(certificate=files["chain"]))
     assert result["valid"] is True
     assert result["ca_bundle_used"] == files["root"]
 
 
 def test_no_system_ca_bundle(pki, files, monkeypatch, tmp_path):
-    monkeypatch.setattr(tls_chain, "DEFAULT_CA_BUNDLE_PATHS", (str(tmp_path / "none.crt"),))
+    monkeypatch.setattr(tls_checks, "DEFAULT_CA_BUNDLE_PATHS", (str(tmp_path / "none.crt"),))
     result = run_module(dict(certificate=files["chain"]))
     assert result["valid"] is True
     assert result["ca_bundle_used"] is None
@@ -256,7 +258,7 @@ def test_garbage_certificate(files):
 
 
 def test_missing_cryptography(monkeypatch, files):
-    monkeypatch.setattr(tls_chain, "HAS_CRYPTOGRAPHY", False)
+    monkeypatch.setattr(tls_certs, "HAS_CRYPTOGRAPHY", False)
     result = run_module(dict(certificate=files["chain"]), expect_fail=True)
     assert "cryptography" in result["msg"]
 
@@ -264,7 +266,7 @@ def test_missing_cryptography(monkeypatch, files):
 def test_unexpected_error_is_reported(monkeypatch, files):
     def boom(*args, **kwargs):
         raise RuntimeError("kaboom")
-    monkeypatch.setattr(tls_chain, "validate_chain", boom)
+    monkeypatch.setattr(tls_validate, "validate_chain", boom)
     result = run_module(dict(certificate=files["chain"]), expect_fail=True)
     assert result["msg"] == "certificate validation error: kaboom"
 

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from ansible_collections.carto.selfhosted.plugins.module_utils._rollout import secrets as S
-from ansible_collections.carto.selfhosted.plugins.module_utils import helm_release_ops as ops
+from ansible_collections.carto.selfhosted.plugins.module_utils._helm import ops
 
 
 def _deployment(name, path=None, spec=None, extra_annotations=None):

@@ -7,7 +7,7 @@ The request goes over any connected socket (a TCP connection to the load balance
 address, or a port-forward stream to a router pod), with SNI and ``Host`` set to the CARTO domain,
 like ``kubectl port-forward svc/carto-router 443:443`` plus ``/etc/hosts`` in
 https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes ("Install CARTO", "Configure an HTTPS endpoint"). The served chain
-is validated with :func:`tls_chain.validate_chain` (complete, matches the domain, not expiring;
+is validated with :func:`tls_validate.validate_chain` (complete, matches the domain, not expiring;
 https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md, "Troubleshooting" > "500 Code Error").
 """
 
@@ -22,7 +22,8 @@ import time
 
 from ansible_collections.carto.selfhosted.plugins.module_utils.carto_checks import (
     FAILED, PASSED, SKIPPED, WARNING, check)
-from ansible_collections.carto.selfhosted.plugins.module_utils import tls_chain
+from ansible_collections.carto.selfhosted.plugins.module_utils._tls import certs as tls_certs
+from ansible_collections.carto.selfhosted.plugins.module_utils._tls import validate as tls_validate
 
 DOC_ENDPOINT = "https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes, Configure an HTTPS endpoint"
 DOC_CHAIN = "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#troubleshooting, 500 Code Error"
@@ -126,15 +127,15 @@ def endpoint_checks(connect, domain, path="/", timeout=10.0, trust=None, trust_s
                         fix=None if ok else "read the router and workspace-api logs in the support bundle",
                         doc=DOC_ENDPOINT))
     # ---- served chain
-    report = tls_chain.validate_chain(result["chain_der"], trust=trust, domain=domain, now=now,
-                                      warning_days=warning_days, trust_source=trust_source)
+    report = tls_validate.validate_chain(result["chain_der"], trust=trust, domain=domain, now=now,
+                                         warning_days=warning_days, trust_source=trust_source)
     chain = report.to_dict()
     details["certificate"] = {"valid": chain.get("valid"), "checks": chain.get("checks"),
                               "chain": chain.get("chain"), "full_chain_read": result["full_chain"],
                               "served_certificates": len(result["chain_der"])}
-    failures = [c for c in report.checks if c.status == tls_chain.FAILED]
+    failures = [c for c in report.checks if c.status == tls_certs.FAILED]
     trust_only = failures and all(c.name in ("trust", "signature") for c in failures)
-    warnings = [c for c in report.checks if c.status == tls_chain.WARNING]
+    warnings = [c for c in report.checks if c.status == tls_certs.WARNING]
     leaf = (chain.get("chain") or [{}])[0]
     leaf_text = "leaf %s, expires %s" % (leaf.get("subject", "?"), leaf.get("not_after", "?"))
     if failures and (trust_required or not trust_only):

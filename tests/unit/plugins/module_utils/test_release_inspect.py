@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) carto.selfhosted contributors
 # Apache License 2.0 (see LICENSE)
-"""Unit tests of plugins/module_utils/carto_inspect.py: readiness, the poll loop and the whole inspection
+"""Unit tests of plugins/module_utils/_release_inspect.py: readiness, the poll loop and the whole inspection
 with a fake clock and a fake reader (no cluster, no helm)."""
 
 from __future__ import absolute_import, division, print_function
@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from ansible_collections.carto.selfhosted.plugins.module_utils import carto_inspect as ci
+from ansible_collections.carto.selfhosted.plugins.module_utils import _release_inspect as ci
 
 
 # --------------------------------------------------------------------------- fixtures

@@ -1,4 +1,4 @@
-"""plugins/module_utils/customizations.py: structured carto_* variables -> customizations.yaml values."""
+"""plugins/module_utils/_customizations/: structured carto_* variables -> customizations.yaml values."""
 
 import glob
 import os
@@ -6,10 +6,12 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.carto.selfhosted.plugins.module_utils import carto_values as cv
-from ansible_collections.carto.selfhosted.plugins.module_utils import customizations as c
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import problems as values_problems
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import validate as values_validate
+from ansible_collections.carto.selfhosted.plugins.module_utils._customizations import build as cust_build
+from ansible_collections.carto.selfhosted.plugins.module_utils._customizations import common as cust_common
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
 BAD_STRUCTURED = sorted(glob.glob(os.path.join(ROOT, "tests", "fixtures", "bad_structured", "*.yml")))
 PG = {"host": "db.example.internal", "user": "workspace_admin", "admin_user": "postgres", "database": "workspace",
       "password": "pw-user", "admin_password": "pw-admin"}
@@ -18,13 +20,13 @@ SECRET_TEXTS = ("pw-user", "pw-admin", "pw-redis", "AKIAFAKE", "fake-secret", "g
 
 def _build(**spec):
     spec.setdefault("domain", "carto.example.com")
-    return c.build(spec)
+    return cust_build.build(spec)
 
 
 def _validate(values, existing=None):
     """The produced document alone must pass carto_values' schema and rules."""
-    return cv.validate_sources([{"name": "customizations.yaml", "content": values}], existing_secrets=existing,
-                               warn_inline_secrets=True)
+    return values_validate.validate_sources([{"name": "customizations.yaml", "content": values}], existing_secrets=existing,
+                                            warn_inline_secrets=True)
 
 
 def test_minimal_spec_is_domain_and_self_signed_tls():
@@ -38,8 +40,8 @@ def test_minimal_spec_is_domain_and_self_signed_tls():
 
 @pytest.mark.parametrize("cloud,annotations", [
     ("gke", {}),
-    ("aws_eks", {c.AWS_TIMEOUT: "605"}),
-    ("azure_aks", {c.AZURE_TIMEOUT: "11"}),
+    ("aws_eks", {cust_common.AWS_TIMEOUT: "605"}),
+    ("azure_aks", {cust_common.AZURE_TIMEOUT: "11"}),
 ])
 def test_loadbalancer_cloud_presets(cloud, annotations):
     out = _build(router_service={"cloud": cloud})
@@ -51,7 +53,7 @@ def test_loadbalancer_cloud_presets(cloud, annotations):
 
 def test_connection_timeout_raises_annotations_and_is_checked():
     out = _build(router_service={"cloud": "aws_eks", "connection_timeout": 900, "annotations": {"x": 1}})
-    assert out["values"]["router"]["service"]["annotations"] == {c.AWS_TIMEOUT: "900", "x": "1"}
+    assert out["values"]["router"]["service"]["annotations"] == {cust_common.AWS_TIMEOUT: "900", "x": "1"}
     out = _build(router_service={"cloud": "azure_aks", "connection_timeout": 604})
     assert [p["path"] for p in out["problems"]] == ["connection_timeout"]
 
@@ -62,7 +64,7 @@ def test_aws_tls_offloading():
                  tls={"mode": "disabled"})
     assert out["problems"] == []
     annotations = out["values"]["router"]["service"]["annotations"]
-    assert annotations[c.AWS_SSL_CERT] == arn and annotations[c.AWS_TIMEOUT] == "605"
+    assert annotations[cust_common.AWS_SSL_CERT] == arn and annotations[cust_common.AWS_TIMEOUT] == "605"
     assert out["values"]["tlsCerts"] == {"httpsEnabled": False}
     assert out["external_tls_termination"] is True
     assert _validate(out["values"])["errors"] == []
@@ -82,7 +84,7 @@ def test_gke_ingress_own_certificate():
     assert kinds == ["BackendConfig", "FrontendConfig"]
     assert "timeoutSec: 605" in values["extraDeploy"][0] and "sslPolicy: modern" in values["extraDeploy"][1]
     result = _validate(values, existing={"carto-tls-cert": ["tls.crt", "tls.key"]})
-    assert result["errors"] == [], cv.format_problems(result["errors"])
+    assert result["errors"] == [], values_problems.format_problems(result["errors"])
 
 
 def test_gke_ingress_google_managed_certificate():
@@ -108,7 +110,7 @@ def test_external_postgres_and_redis_reference_secrets_never_values(pki):
     assert out["secrets"] == {"carto-postgresql": ["user-password", "admin-password"], "carto-redis": ["password"]}
     assert not any(text in yaml.safe_dump(values) for text in SECRET_TEXTS)
     result = _validate(values, existing=out["secrets"])
-    assert result["errors"] == [], cv.format_problems(result["errors"])
+    assert result["errors"] == [], values_problems.format_problems(result["errors"])
 
 
 def test_existing_postgres_secret_is_not_planned():
@@ -149,7 +151,7 @@ def test_buckets(provider, extra, secret_keys):
     assert out["secrets"] == {"carto-buckets": secret_keys}
     assert not any(text in yaml.safe_dump(out["values"]) for text in SECRET_TEXTS)
     result = _validate(out["values"], existing=out["secrets"])
-    assert result["errors"] == [], cv.format_problems(result["errors"])
+    assert result["errors"] == [], values_problems.format_problems(result["errors"])
 
 
 def test_gcp_buckets_without_key_use_the_service_account():
@@ -176,7 +178,7 @@ def test_google_maps_bigquery_redshift():
     assert sorted(out["secrets"]) == ["carto-bigquery-oauth", "carto-google-maps", "carto-redshift-imports"]
     assert not any(text in yaml.safe_dump(out["values"]) for text in SECRET_TEXTS)
     result = _validate(out["values"], existing=out["secrets"])
-    assert result["errors"] == [], cv.format_problems(result["errors"])
+    assert result["errors"] == [], values_problems.format_problems(result["errors"])
 
 
 @pytest.mark.parametrize("profile,mode,expected", [
@@ -189,7 +191,7 @@ def test_google_maps_bigquery_redshift():
 def test_high_availability_profiles_match_carto_examples(profile, mode, expected):
     out = _build(scaling={"mode": mode, "high_availability": profile})
     assert out["problems"] == []
-    assert sorted(k for k in out["values"] if k in c.SCALED_COMPONENTS) == sorted(c.SCALED_COMPONENTS)
+    assert sorted(k for k in out["values"] if k in cust_common.SCALED_COMPONENTS) == sorted(cust_common.SCALED_COMPONENTS)
     maps = out["values"]["mapsApi"]
     for key, value in expected.items():
         assert maps[key] == value
@@ -221,14 +223,15 @@ def test_all_problems_at_once_name_variable_key_and_fix():
     assert ("inventory variable carto_external_postgresql", "host") in sources
     assert ("inventory variable carto_buckets", "s3_region") in sources
     assert all(p["fix"] and p["doc"] and p["severity"] == "error" for p in out["problems"])
-    assert all(p["doc"].split("#")[0] in ("carto-customizations.md", "carto-access-outside-cluster.md")
-               for p in out["problems"])
+    docs = ("https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes",
+            "https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes/access-outside-the-cluster")
+    assert all(p["doc"].split("#")[0] in docs for p in out["problems"])
 
 
 def test_build_customizations_keeps_its_contract():
-    values, problems = c.build_customizations({"domain": "carto.example.com"})
+    values, problems = cust_build.build_customizations({"domain": "carto.example.com"})
     assert problems == [] and values["appConfigValues"]["selfHostedDomain"] == "carto.example.com"
-    _values, problems = c.build_customizations({"domain": ""})
+    _values, problems = cust_build.build_customizations({"domain": ""})
     assert str(problems[0]).startswith("values_domain: appConfigValues.selfHostedDomain: the domain is empty")
 
 
@@ -248,8 +251,8 @@ def test_structured_corpus_file_is_one_documented_case(path):
 def test_validation_dedupes_problems_the_variables_explain():
     out = _build(domain="carto.example.com:8443")
     problems = [dict(p, covers_source="customizations.yaml") for p in out["problems"]]
-    result = cv.validate_sources([{"name": "customizations.yaml", "content": out["values"]}],
-                                 extra_problems=problems)
+    result = values_validate.validate_sources([{"name": "customizations.yaml", "content": out["values"]}],
+                                              extra_problems=problems)
     assert not [p for p in result["errors"] if p["source"] == "customizations.yaml"]
     assert [p["source"] for p in result["errors"]] == ["inventory variable carto_domain"]
 
@@ -257,8 +260,8 @@ def test_validation_dedupes_problems_the_variables_explain():
 def test_package_sources_are_warnings(tmp_path):
     package = tmp_path / "carto-values.yaml"
     package.write_text("cartoConfigValues:\n  notAKey: 1\ncartoSecrets:\n  jwtSecret:\n    value: abcdefgh\n")
-    result = cv.validate_sources([{"name": str(package), "path": str(package), "package": True},
-                                  {"name": "c", "content": {"appConfigValues": {"selfHostedDomain": "a.example.com"}}}])
+    result = values_validate.validate_sources([{"name": str(package), "path": str(package), "package": True},
+                                              {"name": "c", "content": {"appConfigValues": {"selfHostedDomain": "a.example.com"}}}])
     assert result["errors"] == []
     assert result["warnings"] and {p["rule"] for p in result["warnings"]} == {"unknown-key"}
     assert all("installation package" in p["message"] for p in result["warnings"])

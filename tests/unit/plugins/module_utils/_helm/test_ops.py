@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2025, carto.selfhosted maintainers
 # SPDX-License-Identifier: Apache-2.0
-"""Unit tests of plugins/module_utils/helm_release_ops.py: recovery and upgrade decisions with a fake helm."""
+"""Unit tests of plugins/module_utils/_helm/ops.py: recovery and upgrade decisions with a fake helm."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,8 +11,8 @@ import datetime
 
 import pytest
 
-from ansible_collections.carto.selfhosted.plugins.module_utils import helm_release_ops as ops
-from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import LockLost
+from ansible_collections.carto.selfhosted.plugins.module_utils._helm import ops
+from ansible_collections.carto.selfhosted.plugins.module_utils._helm.lease import LockLost
 
 
 def _ago(seconds):

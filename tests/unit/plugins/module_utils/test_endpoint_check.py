@@ -1,4 +1,4 @@
-"""HTTPS endpoint check (plugins/module_utils/carto_endpoint.py) against a local TLS server on 127.0.0.1.
+"""HTTPS endpoint check (plugins/module_utils/endpoint_check.py) against a local TLS server on 127.0.0.1.
 
 The PKI (root, intermediate, leaf) is generated at test time; no key is committed.
 """
@@ -8,7 +8,7 @@ import socket
 import pytest
 from tls_server import TLSServer, make_pki  # tests/tools, on sys.path through tests/unit/plugins/conftest.py
 
-from ansible_collections.carto.selfhosted.plugins.module_utils import carto_endpoint
+from ansible_collections.carto.selfhosted.plugins.module_utils import _endpoint_check as endpoint_check
 
 DOMAIN = "carto.example.test"
 
@@ -19,8 +19,8 @@ def pki():
 
 
 def run(server, pki, domain=DOMAIN, **kwargs):
-    return carto_endpoint.endpoint_checks(
-        lambda: carto_endpoint.tcp_connect("127.0.0.1", server.port, 5), domain, trust=pki["root"],
+    return endpoint_check.endpoint_checks(
+        lambda: endpoint_check.tcp_connect("127.0.0.1", server.port, 5), domain, trust=pki["root"],
         via="127.0.0.1:%d" % server.port, **kwargs)
 
 
@@ -85,7 +85,7 @@ def test_connection_refused_skips_the_rest():
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    checks, details = carto_endpoint.endpoint_checks(lambda: carto_endpoint.tcp_connect("127.0.0.1", port, 2), DOMAIN)
+    checks, details = endpoint_check.endpoint_checks(lambda: endpoint_check.tcp_connect("127.0.0.1", port, 2), DOMAIN)
     assert [c["status"] for c in checks] == ["failed", "skipped", "skipped", "skipped"]
     assert "error" in details
 
@@ -98,8 +98,8 @@ def test_resolve_target_named_port_prefers_ready_pod():
         return {"metadata": {"name": name, "labels": {"app": "router"}},
                 "spec": {"containers": [{"name": "router", "ports": [{"name": "https", "containerPort": 8443}]}]},
                 "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": ready}]}}
-    assert carto_endpoint.resolve_target(svc, "https", [pod("a", "False"), pod("b", "True")]) == ("b", 8443)
+    assert endpoint_check.resolve_target(svc, "https", [pod("a", "False"), pod("b", "True")]) == ("b", 8443)
     with pytest.raises(ValueError, match="no port http2"):
-        carto_endpoint.resolve_target(svc, "http2", [])
+        endpoint_check.resolve_target(svc, "http2", [])
     with pytest.raises(ValueError, match="no Running pod"):
-        carto_endpoint.resolve_target(svc, "https", [])
+        endpoint_check.resolve_target(svc, "https", [])

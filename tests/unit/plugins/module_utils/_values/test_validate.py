@@ -2,7 +2,7 @@
 # Copyright: (c) 2025, carto.selfhosted maintainers
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""Unit tests of the values validation core (module_utils/carto_values.py)."""
+"""Unit tests of the values validation core (plugins/module_utils/_values/)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -15,7 +15,12 @@ import os
 
 import pytest
 
-from ansible_collections.carto.selfhosted.plugins.module_utils import carto_values as cv
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import loader as values_loader
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import merge as values_merge
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import problems as values_problems
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import schema as values_schema
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import secrets as values_secrets
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import validate as values_validate
 from case_headers import read_headers  # tests/tools, on sys.path (tests/conftest.py)
 
 # Module-scoped fixtures (one cluster setup or artifact for the whole file): keep the file on one
@@ -23,7 +28,7 @@ from case_headers import read_headers  # tests/tools, on sys.path (tests/conftes
 pytestmark = pytest.mark.xdist_group("carto_values")
 
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
 CHART_VALUES = os.path.join(SHARED, "carto-chart", "values.yaml")
 EXAMPLES_DIR = os.path.join(SHARED, "carto-chart", "customizations-examples")
@@ -38,7 +43,7 @@ needs_chart = pytest.mark.skipif(not os.path.exists(CHART_VALUES), reason="CARTO
 
 @pytest.fixture(scope="module")
 def schema():
-    return cv.load_schema()
+    return values_schema.load_schema()
 
 
 def _generator():
@@ -65,8 +70,8 @@ def test_examples_found():
 @needs_chart
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: os.path.relpath(p, EXAMPLES_DIR))
 def test_carto_examples_validate_without_errors(example):
-    result = cv.validate_sources([DOMAIN, {"name": example, "path": example}])
-    assert result["errors"] == [], cv.format_problems(result["errors"])
+    result = values_validate.validate_sources([DOMAIN, {"name": example, "path": example}])
+    assert result["errors"] == [], values_problems.format_problems(result["errors"])
     assert result["ok"] is True
 
 
@@ -75,7 +80,7 @@ def test_examples_combined_warn_about_static_and_autoscaling():
     folder = os.path.join(EXAMPLES_DIR, "high_availability", "standard")
     specs = [DOMAIN] + [{"name": n, "path": os.path.join(folder, n)}
                         for n in ("customizations.yaml", "development.yaml", "autoscaling.yaml")]
-    result = cv.validate_sources(specs)
+    result = values_validate.validate_sources(specs)
     assert result["errors"] == []
     scaling = [w for w in result["warnings"] if w["rule"] == "scaling-both"]
     assert sorted(w["path"] for w in scaling) == sorted(
@@ -102,27 +107,29 @@ def test_bad_values_are_rejected_naming_the_key(bad):
     specs.append({"name": name, "path": bad})
     existing = json.loads(headers["existing_secrets"]) if "existing_secrets" in headers else None
     severity = headers.get("severity", "error")
-    result = cv.validate_sources(specs, existing_secrets=existing)
+    result = values_validate.validate_sources(specs, existing_secrets=existing)
     matching = [p for p in result["problems"]
                 if p["path"] == headers["expect"] and p["rule"] == headers["rule"]]
     assert matching, "no %s problem at %s in:\n%s" % (headers["rule"], headers["expect"],
-                                                      cv.format_problems(result["problems"]))
+                                                      values_problems.format_problems(result["problems"]))
     problem = matching[0]
     assert problem["severity"] == severity
     # provenance names the file (a key no source sets is blamed on the merged values)
-    source = cv.MERGED_SOURCE if headers.get("domain") == "none" else name
+    source = values_problems.MERGED_SOURCE if headers.get("domain") == "none" else name
     assert problem["source"] == source
-    text = cv.format_problem(problem)
+    text = values_problems.format_problem(problem)
     assert text.startswith(source)
     assert ": %s: " % headers["expect"] in text
     assert ". Fix: " in text and problem["fix"] and problem["doc"]
-    assert problem["doc"].split("#")[0] in ("carto-customizations.md", "carto-access-outside-cluster.md",
-                                            "carto-kubernetes-install.md")
+    assert problem["doc"].split("#")[0] in (
+        "https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes",
+        "https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes/access-outside-the-cluster",
+        "https://docs.carto.com/carto-self-hosted/deployment/kubernetes")
     if severity == "error":
         assert result["ok"] is False
     else:
         # strict mode turns the warning into an error
-        strict = cv.validate_sources(specs, existing_secrets=existing, strict=True)
+        strict = values_validate.validate_sources(specs, existing_secrets=existing, strict=True)
         assert strict["ok"] is False
         assert any(p["path"] == headers["expect"] and p["severity"] == "error" for p in strict["errors"])
 
@@ -134,7 +141,7 @@ def test_bad_values_are_rejected_naming_the_key(bad):
 def test_duplicate_keys_report_both_lines():
     text = "appConfigValues:\n  selfHostedDomain: a.example.com\nrouter:\n  replicaCount: 1\n" \
            "appConfigValues:\n  httpCacheEnabled: true\n"
-    data, problems, lines = cv.load_yaml_text(text, "dup.yaml")
+    data, problems, lines = values_loader.load_yaml_text(text, "dup.yaml")
     assert data["appConfigValues"] == {"httpCacheEnabled": True}  # Helm keeps the last one
     assert len(problems) == 1
     problem = problems[0]
@@ -147,7 +154,7 @@ def test_duplicate_keys_report_both_lines():
 def test_duplicate_nested_and_list_item_keys():
     text = ("router:\n  extraEnvVars:\n    - name: A\n      value: '1'\n      name: B\n"
             "externalRedis:\n  host: a\n  host: b\n")
-    _data, problems, _lines = cv.load_yaml_text(text, "dup.yaml")
+    _data, problems, _lines = values_loader.load_yaml_text(text, "dup.yaml")
     paths = sorted(p["path"] for p in problems)
     assert paths == ["externalRedis.host", "router.extraEnvVars[0].name"]
     redis = [p for p in problems if p["path"] == "externalRedis.host"][0]
@@ -155,22 +162,22 @@ def test_duplicate_nested_and_list_item_keys():
 
 
 def test_yaml_syntax_error_has_line():
-    data, problems, _lines = cv.load_yaml_text("a:\n  b: [1, 2\nc: d\n", "broken.yaml")
+    data, problems, _lines = values_loader.load_yaml_text("a:\n  b: [1, 2\nc: d\n", "broken.yaml")
     assert data is None
     assert problems[0]["rule"] == "yaml-syntax" and problems[0]["line"]
 
 
 def test_top_level_must_be_a_map():
-    data, problems, _lines = cv.load_yaml_text("- a\n- b\n", "list.yaml")
+    data, problems, _lines = values_loader.load_yaml_text("- a\n- b\n", "list.yaml")
     assert data is None and problems[0]["rule"] == "yaml-not-a-map"
 
 
 def test_empty_document_is_empty_map():
-    assert cv.load_yaml_text("# only comments\n", "empty.yaml")[0] == {}
+    assert values_loader.load_yaml_text("# only comments\n", "empty.yaml")[0] == {}
 
 
 def test_unreadable_file(tmp_path):
-    data, problems, _lines = cv.load_yaml_file(str(tmp_path / "missing.yaml"))
+    data, problems, _lines = values_loader.load_yaml_file(str(tmp_path / "missing.yaml"))
     assert data is None and problems[0]["rule"] == "file-unreadable"
 
 
@@ -181,42 +188,42 @@ def test_unreadable_file(tmp_path):
 def test_merge_order_maps_merge_lists_and_scalars_replace():
     first = {"a": {"x": 1, "y": [1, 2], "m": {"k": "v"}}, "s": "first"}
     second = {"a": {"y": [3], "m": {"k2": "v2"}}, "s": "second"}
-    merged = cv.merge_values([first, second])
+    merged = values_merge.merge_values([first, second])
     assert merged == {"a": {"x": 1, "y": [3], "m": {"k": "v", "k2": "v2"}}, "s": "second"}
     # inputs untouched
     assert first["a"]["y"] == [1, 2] and "k2" not in first["a"]["m"]
     # order matters
-    assert cv.merge_values([second, first])["s"] == "first"
+    assert values_merge.merge_values([second, first])["s"] == "first"
 
 
 def test_merge_null_deletes_and_keep_nulls():
     base = {"a": {"x": 1, "y": 2}, "b": 1}
     override = {"a": {"x": None}, "b": None}
-    assert cv.merge_values([base, override]) == {"a": {"y": 2}}
-    assert cv.merge_values([base, override], keep_nulls=True) == {"a": {"x": None, "y": 2}, "b": None}
+    assert values_merge.merge_values([base, override]) == {"a": {"y": 2}}
+    assert values_merge.merge_values([base, override], keep_nulls=True) == {"a": {"x": None, "y": 2}, "b": None}
     # a later source can set the key again
-    assert cv.merge_values([base, override, {"b": 3}]) == {"a": {"y": 2}, "b": 3}
+    assert values_merge.merge_values([base, override, {"b": 3}]) == {"a": {"y": 2}, "b": 3}
 
 
 def test_merge_type_change_replaces():
-    assert cv.merge_values([{"a": {"x": 1}}, {"a": "scalar"}]) == {"a": "scalar"}
-    assert cv.merge_values([{"a": "scalar"}, {"a": {"x": 1}}]) == {"a": {"x": 1}}
+    assert values_merge.merge_values([{"a": {"x": 1}}, {"a": "scalar"}]) == {"a": "scalar"}
+    assert values_merge.merge_values([{"a": "scalar"}, {"a": {"x": 1}}]) == {"a": {"x": 1}}
 
 
 def test_merge_rejects_non_maps():
-    with pytest.raises(cv.CartoValuesError):
-        cv.merge_values([{"a": 1}, ["not", "a", "map"]])
+    with pytest.raises(values_problems.CartoValuesError):
+        values_merge.merge_values([{"a": 1}, ["not", "a", "map"]])
 
 
 def test_provenance_tracks_last_setter_and_lines():
-    first, _p, first_lines = cv.load_yaml_text("a:\n  x: 1\n  y: 2\n", "one.yaml")
-    second, _p, second_lines = cv.load_yaml_text("\n\na:\n  y: 3\n", "two.yaml")
-    merged, prov = cv.merge_with_provenance([("one.yaml", first, first_lines), ("two.yaml", second, second_lines)])
+    first, _p, first_lines = values_loader.load_yaml_text("a:\n  x: 1\n  y: 2\n", "one.yaml")
+    second, _p, second_lines = values_loader.load_yaml_text("\n\na:\n  y: 3\n", "two.yaml")
+    merged, prov = values_merge.merge_with_provenance([("one.yaml", first, first_lines), ("two.yaml", second, second_lines)])
     assert merged == {"a": {"x": 1, "y": 3}}
     assert prov[("a", "x")] == [("one.yaml", 2)]
     assert prov[("a", "y")][-1] == ("two.yaml", 4)
     # replacing a map by a scalar forgets the old subtree
-    merged, prov = cv.merge_with_provenance([("one", {"a": {"x": 1}}), ("two", {"a": 5})])
+    merged, prov = values_merge.merge_with_provenance([("one", {"a": {"x": 1}}), ("two", {"a": 5})])
     assert ("a", "x") not in prov and prov[("a",)][-1][0] == "two"
 
 
@@ -226,19 +233,19 @@ def test_messages_name_the_source_that_set_the_key():
              {"name": "customizations.yaml", "content": "router:\n  replicaCount: 1\nexternalPostgresql:\n"
                                                         "  port: 5432\n"},
              {"name": "carto_overrides", "content": {"appConfigValues": {"enableTrackJs": False}}}]
-    result = cv.validate_sources(specs)
+    result = values_validate.validate_sources(specs)
     port = [p for p in result["errors"] if p["path"] == "externalPostgresql.port"][0]
     assert port["source"] == "customizations.yaml" and port["line"] == 4
     typo = [p for p in result["errors"] if p["path"] == "appConfigValues.enableTrackJs"][0]
     assert typo["source"] == "carto_overrides" and typo["line"] is None
     assert "enableTrackJS" in typo["message"]
-    assert cv.format_problem(typo).startswith("carto_overrides: appConfigValues.enableTrackJs: ")
+    assert values_problems.format_problem(typo).startswith("carto_overrides: appConfigValues.enableTrackJs: ")
 
 
 def test_all_errors_are_reported_at_once():
     text = ("appConfigValue: {}\nexternalPostgres: {}\nmapsApi:\n  replicaCount: 'two'\n"
             "tlsCerts:\n  autoGenerate: false\n")
-    result = cv.validate_sources([DOMAIN, {"name": "c.yaml", "content": text}])
+    result = values_validate.validate_sources([DOMAIN, {"name": "c.yaml", "content": text}])
     paths = set(p["path"] for p in result["errors"])
     assert {"appConfigValue", "externalPostgres", "mapsApi.replicaCount", "tlsCerts.existingSecret.name"} <= paths
 
@@ -251,7 +258,7 @@ def test_bundled_schema_metadata(schema):
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["x-carto-chart"]["version"] == "1.287.1"
     assert "1.287.1" in schema["title"] and "1.287.1" in schema["$comment"]
-    assert cv.chart_label(schema) == "carto 1.287.1"
+    assert values_schema.chart_label(schema) == "carto 1.287.1"
 
 
 def test_schema_shapes(schema):
@@ -275,7 +282,7 @@ def test_schema_defaults_rebuild_chart_values(schema):
     import yaml
     with open(CHART_VALUES) as handle:
         values = yaml.safe_load(handle)
-    assert cv.schema_defaults(schema) == values
+    assert values_schema.schema_defaults(schema) == values
 
 
 @needs_chart
@@ -288,13 +295,13 @@ def test_generator_is_deterministic_and_bundled_files_are_current(tmp_path):
         assert handle.read() == first
     assert gen.main([CHART_VALUES, "--check"]) == 0
     # the bundled python module carries the same schema
-    assert cv.load_schema() == json.loads(first)
+    assert values_schema.load_schema() == json.loads(first)
     # a new chart version gives a new schema
     out = tmp_path / "schema.json"
     assert gen.main([CHART_VALUES, "--chart-version", "9.9.9", "--output", str(out), "--py-output", ""]) == 0
     other = json.loads(out.read_text())
     assert other["x-carto-chart"]["version"] == "9.9.9" and "9.9.9" in other["title"]
-    assert cv.chart_label(cv.load_schema(str(out))) == "carto 9.9.9"
+    assert values_schema.chart_label(values_schema.load_schema(str(out))) == "carto 9.9.9"
 
 
 def test_generator_on_small_chart(tmp_path):
@@ -316,8 +323,8 @@ def test_generator_on_small_chart(tmp_path):
 
 
 def test_unknown_keys_with_closest_valid_key(schema):
-    problems = cv.validate_schema({"appConfigValue": {}, "externalPostgres": {}, "router": {"servce": {}}},
-                                  schema)
+    problems = values_schema.validate_schema({"appConfigValue": {}, "externalPostgres": {}, "router": {"servce": {}}},
+                                             schema)
     by_path = dict((p["path"], p) for p in problems)
     assert "did you mean 'appConfigValues'" in by_path["appConfigValue"]["message"]
     assert "did you mean 'externalPostgresql'" in by_path["externalPostgres"]["message"]
@@ -326,7 +333,7 @@ def test_unknown_keys_with_closest_valid_key(schema):
 
 
 def test_wrong_types_name_expected_type(schema):
-    problems = cv.validate_schema({"mapsApi": {"replicaCount": "2", "autoscaling": {"enabled": "yes"}}}, schema)
+    problems = values_schema.validate_schema({"mapsApi": {"replicaCount": "2", "autoscaling": {"enabled": "yes"}}}, schema)
     by_path = dict((p["path"], p) for p in problems)
     assert "expected integer, got string" in by_path["mapsApi.replicaCount"]["message"]
     assert "without quotes" in by_path["mapsApi.replicaCount"]["fix"]
@@ -334,14 +341,14 @@ def test_wrong_types_name_expected_type(schema):
 
 
 def test_null_is_accepted_but_warned_on_sections(schema):
-    problems = cv.validate_schema({"mapsApi": {"replicaCount": None}, "externalRedis": None}, schema)
+    problems = values_schema.validate_schema({"mapsApi": {"replicaCount": None}, "externalRedis": None}, schema)
     assert [p["rule"] for p in problems] == ["null-section"]
     assert problems[0]["path"] == "externalRedis" and problems[0]["severity"] == "warning"
 
 
 def test_secret_values_are_not_echoed_in_type_errors(schema):
-    problems = cv.validate_schema({"externalPostgresql": {"password": ["hunter2-123456789"]}}, schema)
-    assert problems and "hunter2" not in cv.format_problems(problems)
+    problems = values_schema.validate_schema({"externalPostgresql": {"password": ["hunter2-123456789"]}}, schema)
+    assert problems and "hunter2" not in values_problems.format_problems(problems)
 
 
 # ---------------------------------------------------------------------------
@@ -350,7 +357,7 @@ def test_secret_values_are_not_echoed_in_type_errors(schema):
 
 def _rules(text, **kwargs):
     specs = [DOMAIN, {"name": "c.yaml", "content": text}]
-    return cv.validate_sources(specs, **kwargs)
+    return values_validate.validate_sources(specs, **kwargs)
 
 
 @pytest.mark.parametrize("domain,ok,fix", [
@@ -371,7 +378,7 @@ def test_domain_rule(domain, ok, fix):
 
 
 def test_domain_not_required_when_disabled():
-    result = cv.validate_sources([{"name": "c", "content": {}}], domain_required=False)
+    result = values_validate.validate_sources([{"name": "c", "content": {}}], domain_required=False)
     assert result["ok"] is True
 
 
@@ -417,7 +424,7 @@ appSecrets:
 """
     result = _rules(text, existing_secrets={"pg": ["carto-password", "admin-password"], "redis": ["password"],
                                             "azure": ["azureStorageAccessKey"]})
-    assert result["problems"] == [], cv.format_problems(result["problems"])
+    assert result["problems"] == [], values_problems.format_problems(result["problems"])
     names = [r["name"] for r in result["referenced_secrets"]]
     assert names == ["azure", "pg", "redis"]
 
@@ -441,8 +448,8 @@ def test_inline_secret_warnings_can_be_disabled():
 # ---------------------------------------------------------------------------
 
 def test_secret_references_only_active_ones(schema):
-    values = cv.schema_defaults(schema)
-    values = cv.merge_values([values, {
+    values = values_schema.schema_defaults(schema)
+    values = values_merge.merge_values([values, {
         "appSecrets": {"googleMapsApiKey": {"existingSecret": {"name": "gmaps", "key": "k"}},
                        "bigqueryOauth2ClientSecret": {"value": "inline",
                                                       "existingSecret": {"name": "ignored", "key": "k"}}},
@@ -451,7 +458,7 @@ def test_secret_references_only_active_ones(schema):
         "global": {"imagePullSecrets": ["regcred", {"name": "other"}]},
         "mapsApi": {"extraEnvVarsSecret": "maps-env"},
     }])
-    refs = dict((r["name"], r) for r in cv.secret_references(values))
+    refs = dict((r["name"], r) for r in values_secrets.secret_references(values))
     assert sorted(refs) == ["gmaps", "maps-env", "other", "regcred", "tls"]
     assert refs["gmaps"]["keys"] == ["k"]
     assert refs["gmaps"]["paths"] == ["appSecrets.googleMapsApiKey.existingSecret.name"]
@@ -461,10 +468,10 @@ def test_secret_references_only_active_ones(schema):
 
 def test_check_secret_references():
     refs = [{"name": "pg", "keys": ["a", "b"], "paths": ["externalPostgresql.existingSecret"], "sources": ["f"]}]
-    assert cv.check_secret_references(refs, {"pg": ["a", "b", "c"]}) == []
-    problems = cv.check_secret_references(refs, {"pg": ["a"]})
+    assert values_secrets.check_secret_references(refs, {"pg": ["a", "b", "c"]}) == []
+    problems = values_secrets.check_secret_references(refs, {"pg": ["a"]})
     assert [p["rule"] for p in problems] == ["secret-key-missing"] and "'b'" in problems[0]["message"]
-    assert cv.check_secret_references(refs, {})[0]["rule"] == "secret-missing"
+    assert values_secrets.check_secret_references(refs, {})[0]["rule"] == "secret-missing"
 
 
 def test_redaction_and_secret_values():
@@ -476,28 +483,28 @@ def test_redaction_and_secret_values():
                    "extraEnvVars": [{"name": "API_TOKEN", "value": "tok"}, {"name": "MODE", "value": "x"}]},
         "cartoSecrets": {"jwtApiSecret": {"value": ""}},
     }
-    redacted = cv.redact_values(values)
-    assert redacted["appSecrets"]["googleMapsApiKey"]["value"] == cv.REDACTED
+    redacted = values_secrets.redact_values(values)
+    assert redacted["appSecrets"]["googleMapsApiKey"]["value"] == values_problems.REDACTED
     assert redacted["appSecrets"]["googleMapsApiKey"]["existingSecret"] == {"name": "n", "key": "k"}
-    assert redacted["externalPostgresql"]["password"] == cv.REDACTED
+    assert redacted["externalPostgresql"]["password"] == values_problems.REDACTED
     assert redacted["externalPostgresql"]["existingSecret"] == "pg"
     assert redacted["externalPostgresql"]["existingSecretPasswordKey"] == "carto-password"
-    assert redacted["router"]["tlsCertificates"]["privateKeyValueBase64"] == cv.REDACTED
+    assert redacted["router"]["tlsCertificates"]["privateKeyValueBase64"] == values_problems.REDACTED
     assert redacted["router"]["tlsCertificates"]["certificateValueBase64"] == "Q0VSVA=="
-    assert redacted["router"]["extraEnvVars"][0]["value"] == cv.REDACTED
+    assert redacted["router"]["extraEnvVars"][0]["value"] == values_problems.REDACTED
     assert redacted["router"]["extraEnvVars"][1]["value"] == "x"
     assert redacted["cartoSecrets"]["jwtApiSecret"]["value"] == ""
     assert values["externalPostgresql"]["password"] == "pw-123456"  # input untouched
-    assert cv.secret_values(values) >= {"AIzaKEY", "pw-123456", "LS0t", "tok"}
-    assert "carto-password" not in cv.secret_values(values)
+    assert values_secrets.secret_values(values) >= {"AIzaKEY", "pw-123456", "LS0t", "tok"}
+    assert "carto-password" not in values_secrets.secret_values(values)
 
 
 def test_validate_result_never_contains_secrets_in_redacted_copy():
     result = _rules({"appSecrets": {"googleMapsApiKey": {"value": "AIzaSECRETSECRET"}}})
     assert "AIzaSECRETSECRET" not in json.dumps(result["merged_values_redacted"])
-    assert "AIzaSECRETSECRET" not in cv.format_problems(result["problems"])
+    assert "AIzaSECRETSECRET" not in values_problems.format_problems(result["problems"])
 
 
 def test_format_problem():
-    problem = cv.make_problem("error", "f.yaml", ("a", "b.c", 0), "bad", "do this", "x.md#y", "r", line=3)
-    assert cv.format_problem(problem) == 'f.yaml:3: a."b.c"[0]: bad. Fix: do this (see x.md#y)'
+    problem = values_problems.make_problem("error", "f.yaml", ("a", "b.c", 0), "bad", "do this", "x.md#y", "r", line=3)
+    assert values_problems.format_problem(problem) == 'f.yaml:3: a."b.c"[0]: bad. Fix: do this (see x.md#y)'

@@ -17,11 +17,14 @@ import yaml
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.carto.selfhosted.plugins.module_utils import carto_values as cv
-from ansible_collections.carto.selfhosted.plugins.module_utils import customizations as c
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import problems as values_problems
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import schema as values_schema
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import secrets as values_secrets
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import validate as values_validate
+from ansible_collections.carto.selfhosted.plugins.module_utils._customizations import build as cust_build
 from ansible_collections.carto.selfhosted.plugins.modules import carto_values_validate
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
 CHART_VALUES = os.path.normpath(os.path.join(ROOT, "..", "shared", "carto-chart", "values.yaml"))
 BAD_INPUTS = os.path.join(ROOT, "tests", "fixtures", "bad_inputs")
 DOMAIN = {"name": "carto_domain", "content": {"appConfigValues": {"selfHostedDomain": "carto.example.com"}}}
@@ -32,11 +35,11 @@ needs_chart = pytest.mark.skipif(not os.path.exists(CHART_VALUES), reason="CARTO
 
 @pytest.fixture(scope="module")
 def schema():
-    return cv.load_schema()
+    return values_schema.load_schema()
 
 
 def _validate(*sources, **kwargs):
-    return cv.validate_sources([DOMAIN] + list(sources), warn_inline_secrets=False, **kwargs)
+    return values_validate.validate_sources([DOMAIN] + list(sources), warn_inline_secrets=False, **kwargs)
 
 
 def _file(tmp_path, name, text):
@@ -62,7 +65,7 @@ def test_router_ports_of_the_tls_offloading_example_name_the_new_key(tmp_path):
                  "  ports:\n    httpsTargetPort: http\n")
     result = _validate({"path": path})
     moved = _by_rule(result, "moved-key")
-    assert len(moved) == 1, cv.format_problems(result["problems"])
+    assert len(moved) == 1, values_problems.format_problems(result["problems"])
     problem = moved[0]
     assert problem["severity"] == "error"
     assert problem["source"] == path and problem["line"] == 10
@@ -71,7 +74,7 @@ def test_router_ports_of_the_tls_offloading_example_name_the_new_key(tmp_path):
     assert problem["fix"].startswith("move the value to router.service.ports.httpsTargetPort")
     # No generic unknown-key problem on top of it.
     assert not [p for p in result["problems"] if p["rule"] == "unknown-key"]
-    text = cv.format_problem(problem)
+    text = values_problems.format_problem(problem)
     assert text.startswith("%s:10: router.ports.httpsTargetPort: " % path) and ". Fix: move" in text
 
 
@@ -97,14 +100,14 @@ def test_renamed_keys_of_earlier_chart_versions(old, new):
     node[parts[-1]] = "x"
     result = _validate({"name": "old.yaml", "content": values})
     moved = _by_rule(result, "moved-key")
-    assert [p["path"] for p in moved] == [old], cv.format_problems(result["problems"])
+    assert [p["path"] for p in moved] == [old], values_problems.format_problems(result["problems"])
     assert "did you mean `%s`" % new in moved[0]["message"]
 
 
 def test_known_moves_point_at_keys_of_the_bundled_chart(schema):
-    index = cv._key_index(schema)
+    index = values_schema._key_index(schema)
     paths = set(p for ps in index.values() for p in ps)
-    for old, new, why in cv.KNOWN_MOVES:
+    for old, new, why in values_schema.KNOWN_MOVES:
         assert new in paths, "%s -> %s is not a key of the bundled chart" % (old, new)
         assert old not in paths, "%s is still a key of the bundled chart" % (old,)
         assert why and "../shared" not in why
@@ -114,17 +117,17 @@ def test_known_moves_point_at_keys_of_the_bundled_chart(schema):
 def test_known_moves_against_the_chart_values_yaml():
     with open(CHART_VALUES) as handle:
         chart = yaml.safe_load(handle)
-    for old, new, _why in cv.KNOWN_MOVES:
-        assert cv._get(chart, list(new)) is not None or new[-1] in (cv._get(chart, list(new[:-1])) or {}), new
-        assert cv._get(chart, list(old)) is None, old
+    for old, new, _why in values_schema.KNOWN_MOVES:
+        assert values_secrets._get(chart, list(new)) is not None or new[-1] in (values_secrets._get(chart, list(new[:-1])) or {}), new
+        assert values_secrets._get(chart, list(old)) is None, old
 
 
 def test_closest_key_anywhere_in_the_key_space(schema):
-    index = cv._key_index(schema)
-    assert cv.closest_key(("workspaceApi", "ports", "httpsTargetPort"), index) == \
+    index = values_schema._key_index(schema)
+    assert values_schema.closest_key(("workspaceApi", "ports", "httpsTargetPort"), index) == \
         ("router", "service", "ports", "httpsTargetPort")
-    assert cv.closest_key(("cartoConfig", "selfHostedDomian"), index) == ("appConfigValues", "selfHostedDomain")
-    assert cv.closest_key(("zzzzzz",), index) is None
+    assert values_schema.closest_key(("cartoConfig", "selfHostedDomian"), index) == ("appConfigValues", "selfHostedDomain")
+    assert values_schema.closest_key(("zzzzzz",), index) is None
 
 
 def test_unknown_key_without_a_move_suggests_the_closest_full_path():
@@ -153,7 +156,7 @@ def test_garbage_ca_in_a_customization_file_names_the_file_and_key(tmp_path, key
     path = _file(tmp_path, "ca.yaml", text)
     result = _validate({"path": path})
     found = [p for p in _by_rule(result, "ca-certificate") if p["severity"] == "error"]
-    assert len(found) == 1, cv.format_problems(result["problems"])
+    assert len(found) == 1, values_problems.format_problems(result["problems"])
     assert found[0]["source"] == path and found[0]["path"] == key and found[0]["line"]
     assert "is not a usable CA certificate" in found[0]["message"] and "malformed" in found[0]["message"]
     assert found[0]["fix"].startswith("set %s to the PEM text of the CA" % key)
@@ -188,13 +191,13 @@ def test_ca_without_tls_enabled_is_a_warning(pki):
 def test_garbage_ca_of_the_structured_variable_is_reported_once_naming_the_variable():
     spec = {"domain": "carto.example.com",
             "external_redis": {"host": "redis", "password": "pw", "tls_enabled": True, "tls_ca": GARBAGE_CA}}
-    built = c.build(spec)
+    built = cust_build.build(spec)
     problems = [p for p in built["problems"] if p["path"] == "tls_ca"]
     assert len(problems) == 1 and "is not a usable CA certificate" in problems[0]["message"]
     assert problems[0]["covers"] == ["externalRedis.tlsCA"]
     extra = [dict(p, covers_source="customizations.yaml") for p in built["problems"]]
-    result = cv.validate_sources([{"name": "customizations.yaml", "content": built["values"]}],
-                                 extra_problems=extra, warn_inline_secrets=False)
+    result = values_validate.validate_sources([{"name": "customizations.yaml", "content": built["values"]}],
+                                              extra_problems=extra, warn_inline_secrets=False)
     ca = [p for p in result["errors"] if "CA certificate" in p["message"]]
     assert [(p["source"], p["path"]) for p in ca] == [("inventory variable carto_external_redis", "tls_ca")]
 
@@ -206,7 +209,7 @@ def test_garbage_ca_of_the_structured_variable_is_reported_once_naming_the_varia
 def test_missing_unreadable_and_empty_input_files_are_all_reported(tmp_path):
     present = _file(tmp_path, "present.yaml", "a: 1\n")
     empty_cert = _file(tmp_path, "tls.crt", "")
-    problems = cv.check_input_files([
+    problems = values_validate.check_input_files([
         {"variable": "carto_package_values_file", "path": str(tmp_path / "nope" / "carto-values.yaml")},
         {"variable": "carto_package_secrets_file", "path": present},
         {"variable": "carto_customization_files[1]", "path": str(tmp_path)},
@@ -224,7 +227,7 @@ def test_missing_unreadable_and_empty_input_files_are_all_reported(tmp_path):
     assert "is a directory" in by_var["carto_customization_files[1]"]["message"]
     assert "is empty" in by_var["carto_tls.certificate_file"]["message"]
     assert "PEM file of the TLS certificate" in by_var["carto_tls.certificate_file"]["fix"]
-    line = cv.format_problem(values)
+    line = values_problems.format_problem(values)
     assert line.startswith("%s: carto_package_values_file: the file " % values["source"]) and ". Fix: set " in line
 
 
@@ -233,7 +236,7 @@ def test_unreadable_input_file(tmp_path):
     path = _file(tmp_path, "key.pem", "x")
     os.chmod(path, 0)
     try:
-        problems = cv.check_input_files([{"variable": "carto_tls.private_key_file", "path": path}])
+        problems = values_validate.check_input_files([{"variable": "carto_tls.private_key_file", "path": path}])
     finally:
         os.chmod(path, 0o600)
     assert len(problems) == 1 and "cannot be read" in problems[0]["message"]
@@ -243,11 +246,11 @@ def test_missing_package_file_is_one_error_not_a_demoted_warning(tmp_path):
     missing = str(tmp_path / "carto-values.yaml")
     specs = [{"name": missing, "path": missing, "package": True}, DOMAIN]
     # Without input_files the read error of a package file stays an error.
-    alone = cv.validate_sources(specs, warn_inline_secrets=False)
+    alone = values_validate.validate_sources(specs, warn_inline_secrets=False)
     assert [p["rule"] for p in alone["errors"]] == ["file-unreadable"]
     # With input_files it is replaced by the problem naming the variable.
-    extra = cv.check_input_files([{"variable": "carto_package_values_file", "path": missing}])
-    result = cv.validate_sources(specs, warn_inline_secrets=False, extra_problems=extra)
+    extra = values_validate.check_input_files([{"variable": "carto_package_values_file", "path": missing}])
+    result = values_validate.validate_sources(specs, warn_inline_secrets=False, extra_problems=extra)
     assert [(p["source"], p["path"], p["rule"]) for p in result["errors"]] == \
         [(missing, "carto_package_values_file", "input-file")]
 
@@ -302,10 +305,10 @@ def test_bad_inputs_corpus_file_is_rejected_with_its_expected_text(name):
     assert headers.get("expect"), "%s has no '# expect:' header" % name
     if name.startswith("missing-file-"):
         variables = yaml.safe_load(open(path))
-        files = cv.input_files(variables)
-        problems = cv.check_input_files(files)
-        text = cv.format_problems(problems)
+        files = values_validate.input_files(variables)
+        problems = values_validate.check_input_files(files)
+        text = values_problems.format_problems(problems)
     else:
         result = _validate({"name": path, "path": path})
-        text = cv.format_problems(result["errors"])
+        text = values_problems.format_problems(result["errors"])
     assert headers["expect"] in text, text

@@ -8,7 +8,7 @@ process (``lock=true``, ``recover=true``: one Python start and one kubernetes cl
 instead of four module runs).
 
 Each function returns the module result (a dict) or raises ``ReleaseError(msg, result)``; the
-module turns that into ``exit_json`` / ``fail_json``. Sources: see module_utils/helm_release.py.
+module turns that into ``exit_json`` / ``fail_json``. Sources: see module_utils/_helm/history.py.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,25 +17,27 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.carto.selfhosted.plugins.module_utils.carto_values import redact_values
+from ansible_collections.carto.selfhosted.plugins.module_utils._values.secrets import redact_values
 from ansible_collections.carto.selfhosted.plugins.module_utils._rollout import secrets as _secrets
-from ansible_collections.carto.selfhosted.plugins.module_utils.helm_release import (
+from ansible_collections.carto.selfhosted.plugins.module_utils._helm.cli import ClusterReader
+from ansible_collections.carto.selfhosted.plugins.module_utils._helm.history import (
     PENDING_STATES,
-    ClusterReader,
-    api_client,
-    LeaseLock,
-    LockLost,
     compare_versions,
-    default_holder,
     last_good_revision,
-    lease_state,
-    lock_name_of,
     plan_recovery,
     secret_change_paths,
     split_chart,
     utcnow,
     values_diff,
     values_equal,
+)
+from ansible_collections.carto.selfhosted.plugins.module_utils._helm.lease import (
+    api_client,
+    LeaseLock,
+    LockLost,
+    default_holder,
+    lease_state,
+    lock_name_of,
 )
 
 

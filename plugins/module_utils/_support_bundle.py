@@ -8,7 +8,7 @@ including ``-c workspace-migrations`` (https://docs.carto.com/carto-self-hosted/
 Services/Ingress (https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md, "Troubleshooting" > "Ingress"), Helm status/history
 and values, versions and the verification report (https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md, "Diagnosis tool").
 
-No secret value may reach the archive: values are redacted by key (``carto_values.redact_values``),
+No secret value may reach the archive: values are redacted by key (``values_secrets.redact_values``),
 Secret objects are reduced to their key names, and every text file is scrubbed of every known
 secret string (values of the namespace's Secrets, secret-looking values, extra strings) and of
 their base64 forms.
@@ -25,7 +25,7 @@ import json
 import tarfile
 import time
 
-from ansible_collections.carto.selfhosted.plugins.module_utils import carto_values
+from ansible_collections.carto.selfhosted.plugins.module_utils._values import secrets as values_secrets
 
 REDACTED = "[REDACTED]"
 #: Shorter strings are not scrubbed (they would mangle ordinary words and numbers).
@@ -88,7 +88,7 @@ def redact_env(obj):
             for key in ("containers", "initContainers"):
                 for container in node.get(key) or []:
                     for env in container.get("env") or []:
-                        if "value" in env and carto_values.is_secret_path((env.get("name") or "",)):
+                        if "value" in env and values_secrets.is_secret_path((env.get("name") or "",)):
                             env["value"] = REDACTED
             for value in node.values():
                 walk(value)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2025, carto.selfhosted maintainers
 # SPDX-License-Identifier: Apache-2.0
-"""Unit tests of plugins/module_utils/helm_release.py (no cluster, no helm)."""
+"""Unit tests of plugins/module_utils/_helm/history.py and lease.py (no cluster, no helm)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,7 +11,8 @@ import datetime
 
 import pytest
 
-from ansible_collections.carto.selfhosted.plugins.module_utils import helm_release as hr
+from ansible_collections.carto.selfhosted.plugins.module_utils._helm import history as helm_history
+from ansible_collections.carto.selfhosted.plugins.module_utils._helm import lease as helm_lease
 
 NOW = datetime.datetime(2026, 1, 2, 12, 0, 0, tzinfo=datetime.timezone.utc)
 
@@ -28,23 +29,23 @@ def _rev(revision, status, seconds_ago, chart="carto-1.287.1"):
     ("2026-01-02T11:59:00Z", datetime.datetime(2026, 1, 2, 11, 59, 0, tzinfo=datetime.timezone.utc)),
 ])
 def test_parse_time(text, expected):
-    assert hr.parse_time(text) == expected
+    assert helm_history.parse_time(text) == expected
 
 
 def test_parse_time_rejects_garbage():
     with pytest.raises(ValueError):
-        hr.parse_time("yesterday")
-    assert hr.parse_time("") is None
+        helm_history.parse_time("yesterday")
+    assert helm_history.parse_time("") is None
 
 
 def test_absent_and_deployed_need_nothing():
-    assert hr.plan_recovery([], NOW, 900)["action"] == "none"
-    plan = hr.plan_recovery([_rev(1, "superseded", 500), _rev(2, "deployed", 100)], NOW, 900)
+    assert helm_history.plan_recovery([], NOW, 900)["action"] == "none"
+    plan = helm_history.plan_recovery([_rev(1, "superseded", 500), _rev(2, "deployed", 100)], NOW, 900)
     assert plan["action"] == "none" and plan["state"] == "deployed" and plan["revision"] == 2
 
 
 def test_recent_pending_upgrade_is_left_alone():
-    plan = hr.plan_recovery([_rev(1, "deployed", 500), _rev(2, "pending-upgrade", 30)], NOW, 900)
+    plan = helm_history.plan_recovery([_rev(1, "deployed", 500), _rev(2, "pending-upgrade", 30)], NOW, 900)
     assert plan["action"] == "wait"
     assert "may still be in progress" in plan["reason"]
 
@@ -53,19 +54,19 @@ def test_old_pending_upgrade_rolls_back_to_last_deployed():
     # The history of carto-customizations.md: 27 deployed, 28 pending-upgrade.
     history = [_rev(n, "superseded", 5000) for n in range(20, 27)]
     history += [_rev(27, "deployed", 4000), _rev(28, "pending-upgrade", 3600)]
-    plan = hr.plan_recovery(history, NOW, 900)
+    plan = helm_history.plan_recovery(history, NOW, 900)
     assert plan["action"] == "rollback" and plan["target"] == 27
     assert "more than the 900 s pending timeout" in plan["stale_reason"]
 
 
 def test_pending_rollback_goes_back_to_last_superseded_when_none_deployed():
     history = [_rev(1, "superseded", 900), _rev(2, "failed", 800), _rev(3, "pending-rollback", 700)]
-    plan = hr.plan_recovery(history, NOW, 600)
+    plan = helm_history.plan_recovery(history, NOW, 600)
     assert plan["action"] == "rollback" and plan["target"] == 1
 
 
 def test_pending_install_without_good_revision_is_reinstalled():
-    plan = hr.plan_recovery([_rev(1, "pending-install", 2000)], NOW, 900)
+    plan = helm_history.plan_recovery([_rev(1, "pending-install", 2000)], NOW, 900)
     assert plan["action"] == "reinstall" and plan["target"] is None
     assert "history kept" in plan["reason"]
 
@@ -73,33 +74,33 @@ def test_pending_install_without_good_revision_is_reinstalled():
 def test_orphaned_lock_makes_a_young_pending_revision_stale():
     history = [_rev(1, "deployed", 500), _rev(2, "pending-upgrade", 20)]
     orphaned = (NOW - datetime.timedelta(seconds=25)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    plan = hr.plan_recovery(history, NOW, 900, orphaned_since=orphaned)
+    plan = helm_history.plan_recovery(history, NOW, 900, orphaned_since=orphaned)
     assert plan["action"] == "rollback" and plan["target"] == 1
     assert "killed" in plan["stale_reason"]
     # A pending revision older than the dead run's lock was not written by it: still waits.
     later = (NOW - datetime.timedelta(seconds=10)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    assert hr.plan_recovery(history, NOW, 900, orphaned_since=later)["action"] == "wait"
+    assert helm_history.plan_recovery(history, NOW, 900, orphaned_since=later)["action"] == "wait"
 
 
 def test_pending_timeout_none_means_the_default():
     # an explicit null option (pending_timeout: null) is None in the module parameters
-    old = [_rev(1, "deployed", 5000), _rev(2, "pending-upgrade", hr.PENDING_TIMEOUT + 100)]
-    assert hr.plan_recovery(old, NOW, None)["action"] == "rollback"
-    young = [_rev(1, "deployed", 5000), _rev(2, "pending-upgrade", hr.PENDING_TIMEOUT - 100)]
-    assert hr.plan_recovery(young, NOW, None)["action"] == "wait"
+    old = [_rev(1, "deployed", 5000), _rev(2, "pending-upgrade", helm_history.PENDING_TIMEOUT + 100)]
+    assert helm_history.plan_recovery(old, NOW, None)["action"] == "rollback"
+    young = [_rev(1, "deployed", 5000), _rev(2, "pending-upgrade", helm_history.PENDING_TIMEOUT - 100)]
+    assert helm_history.plan_recovery(young, NOW, None)["action"] == "wait"
 
 
 def test_expired_for():
-    assert hr._expired_for(-12.5) == 12.5  # pylint: disable=protected-access
-    assert hr._expired_for(3.0) == 0.0  # pylint: disable=protected-access
-    assert hr._expired_for(None) == 0.0  # pylint: disable=protected-access
+    assert helm_lease._expired_for(-12.5) == 12.5  # pylint: disable=protected-access
+    assert helm_lease._expired_for(3.0) == 0.0  # pylint: disable=protected-access
+    assert helm_lease._expired_for(None) == 0.0  # pylint: disable=protected-access
 
 
 def test_last_good_revision_only_before_the_failed_one():
     history = [_rev(1, "superseded", 9), _rev(2, "deployed", 8), _rev(3, "failed", 7)]
-    assert hr.last_good_revision(history)["revision"] == 2
-    assert hr.last_good_revision(history, before=2)["revision"] == 1
-    assert hr.last_good_revision([_rev(1, "failed", 1)]) is None
+    assert helm_history.last_good_revision(history)["revision"] == 2
+    assert helm_history.last_good_revision(history, before=2)["revision"] == 1
+    assert helm_history.last_good_revision([_rev(1, "failed", 1)]) is None
 
 
 @pytest.mark.parametrize("chart,name,version", [
@@ -109,7 +110,7 @@ def test_last_good_revision_only_before_the_failed_one():
     ("carto-1.42.10-beta", "carto", "1.42.10-beta"),
 ])
 def test_split_chart(chart, name, version):
-    assert hr.split_chart(chart) == (name, version)
+    assert helm_history.split_chart(chart) == (name, version)
 
 
 @pytest.mark.parametrize("left,right,expected", [
@@ -123,7 +124,7 @@ def test_split_chart(chart, name, version):
     ("1.0.0+build.5", "1.0.0", 0),
 ])
 def test_compare_versions(left, right, expected):
-    assert hr.compare_versions(left, right) == expected
+    assert helm_history.compare_versions(left, right) == expected
 
 
 def test_values_diff_redacts_secrets_and_names_changed_ones():
@@ -131,36 +132,36 @@ def test_values_diff_redacts_secrets_and_names_changed_ones():
               "externalRedis": {"password": "p-OLD-redis"}}
     after = {"appSecrets": {"googleMapsApiKey": {"value": "new-secret-BBBB"}}, "mapsApi": {"replicaCount": 2},
              "externalRedis": {"password": "p-OLD-redis"}}
-    lines, before_text, after_text = hr.values_diff(before, after)
+    lines, before_text, after_text = helm_history.values_diff(before, after)
     joined = "\n".join(lines) + before_text + after_text
     for secret in ("old-secret-AAAA", "new-secret-BBBB", "p-OLD-redis"):
         assert secret not in joined
     assert "+  replicaCount: 2" in lines and "-  replicaCount: 1" in lines
-    assert hr.secret_change_paths(before, after) == ["appSecrets.googleMapsApiKey.value"]
+    assert helm_history.secret_change_paths(before, after) == ["appSecrets.googleMapsApiKey.value"]
 
 
 def test_values_equal_is_exact():
-    assert hr.values_equal({"a": {"b": 1}}, {"a": {"b": 1}})
-    assert not hr.values_equal({"a": {"b": 1}}, {"a": {"b": "1"}})
-    assert hr.values_equal(None, {})
+    assert helm_history.values_equal({"a": {"b": 1}}, {"a": {"b": 1}})
+    assert not helm_history.values_equal({"a": {"b": 1}}, {"a": {"b": "1"}})
+    assert helm_history.values_equal(None, {})
 
 
 def test_lease_state():
-    assert hr.lease_state(None, NOW)["held"] is False
+    assert helm_lease.lease_state(None, NOW)["held"] is False
     renew = (NOW - datetime.timedelta(seconds=10)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     lease = {"spec": {"holderIdentity": "run-a", "leaseDurationSeconds": 60, "renewTime": renew,
                       "acquireTime": renew}}
-    state = hr.lease_state(lease, NOW)
+    state = helm_lease.lease_state(lease, NOW)
     assert state["held"] and state["holder"] == "run-a" and 49 < state["expires_in"] <= 50
     lease["spec"]["leaseDurationSeconds"] = 5
-    assert hr.lease_state(lease, NOW)["held"] is False
+    assert helm_lease.lease_state(lease, NOW)["held"] is False
     lease["spec"]["holderIdentity"] = ""
     lease["spec"]["leaseDurationSeconds"] = 600
-    assert hr.lease_state(lease, NOW)["held"] is False
+    assert helm_lease.lease_state(lease, NOW)["held"] is False
 
 
 def test_lease_body():
-    body = hr.lease_body("carto-carto-selfhosted-lock", "ns", "me", 30, NOW, "carto", resource_version="7")
+    body = helm_lease.lease_body("carto-carto-selfhosted-lock", "ns", "me", 30, NOW, "carto", resource_version="7")
     assert body["metadata"]["resourceVersion"] == "7"
     assert body["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "carto.selfhosted"
     assert body["spec"]["renewTime"] == "2026-01-02T12:00:00.000000Z"
@@ -208,7 +209,7 @@ class FakeClient(object):
 
 
 def _lock(api, holder, clock):
-    lock = hr.LeaseLock.__new__(hr.LeaseLock)
+    lock = helm_lease.LeaseLock.__new__(helm_lease.LeaseLock)
     lock._api_client, lock.api = FakeClient(), api
     lock.name, lock.namespace, lock.holder, lock.duration, lock.release_name = "l", "ns", holder, 30, "carto"
     lock.clock, lock.sleep, lock.took_over, lock.last_renew = clock, lambda s: None, None, None
@@ -233,7 +234,7 @@ def test_lease_lock_serialises_and_takes_over_expired_holders():
     assert second.took_over["holder"] == "run-a"
     assert second.took_over["acquire_time"] == "2026-01-02T12:00:00.000000Z"
     assert 0 < second.took_over["expired_for"] <= 31
-    with pytest.raises(hr.LockLost):
+    with pytest.raises(helm_lease.LockLost):
         first.renew(force=True)
     assert first.release() is False and api.lease is not None
     assert second.release() is True and api.lease is None
