@@ -24,7 +24,7 @@ description:
     I(metrics_apiservice) and C(/apis/metrics.k8s.io/v1beta1/pods) when I(autoscaling=true); and C(helm template) of
     the release with I(values) to size it; after the render, the unfinished pods (the free capacity of each node) and a
     server-side dry run of every rendered object (I(dry_run)). These are the requirements of CARTO's Kubernetes
-    installation guide (U(https://docs.carto.com/carto-self-hosted/deployment/kubernetes), I(Requirements)) and, for
+    installation guide (U(https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes), I(Requirements)) and, for
     autoscaling, its customization guide (I(Autoscaling): metrics-server must answer)."
   - "Each read is independent: an error is recorded in the result next to it and the others still run, so the
     preflight table (the C(carto.selfhosted.preflight_checks) filter, fed with RV(preflight_input)) reports every

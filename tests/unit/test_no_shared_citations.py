@@ -24,14 +24,6 @@ EXCLUDED_DIRS = ("tests/", "molecule/shared/")
 ALLOWED = {
     # A developer tool whose default input is CARTO's chart beside the repository; not a citation.
     "tools/gen_values_schema.py",
-    # being split; remove from this list when done
-    "plugins/module_utils/carto_values.py",
-    # being split; remove from this list when done
-    "plugins/module_utils/tls_chain.py",
-    # being split; remove from this list when done
-    "plugins/module_utils/customizations.py",
-    # being split; remove from this list when done
-    "plugins/module_utils/helm_release.py",
 }
 
 

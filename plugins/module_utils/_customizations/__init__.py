@@ -4,8 +4,8 @@
 """Private: build CARTO's ``customizations.yaml`` from the collection's structured variables (not a public API).
 
 Every block mirrors a section of CARTO's Kubernetes guides: the customizations (CC) and the access from
-outside the cluster (AO) (https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes) or the
-installation guide (KI) (https://docs.carto.com/carto-self-hosted/deployment/kubernetes); the
+outside the cluster (AO) (https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md) or the
+installation guide (KI) (https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes); the
 produced keys are the chart's own (see the chart's ``values.yaml``). Secret values never
 enter the produced document: credentials are referenced through ``existingSecret`` and
 created as Kubernetes Secrets by the ``carto.selfhosted.secrets`` role, so

@@ -65,8 +65,8 @@ AWS_SSL_PORTS = "service.beta.kubernetes.io/aws-load-balancer-ssl-ports"
 AWS_BACKEND_PROTOCOL = "service.beta.kubernetes.io/aws-load-balancer-backend-protocol"
 AZURE_TIMEOUT = "service.beta.kubernetes.io/azure-load-balancer-tcp-idle-timeout"
 
-_CC = "https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes"
-_AO = "https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes/access-outside-the-cluster"
+_CC = "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md"
+_AO = "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#access-to-carto-from-outside-the-cluster"
 DOC = {
     "domain": _CC + "#configure-the-domain-of-your-self-hosted",
     "router_service": _CC + "#expose-carto-with-the-carto-router-service-in-loadbalancer-mode",

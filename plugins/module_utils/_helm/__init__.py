@@ -13,11 +13,11 @@ helm_release_upgrade (and carto_cluster_facts, carto_values_validate):
 - ``ops``: the lock, recovery and upgrade decisions each module turns into ``exit_json`` / ``fail_json``.
 
 Sources:
-- CARTO's Kubernetes guides (https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes), "Helm upgrade
+- CARTO's Kubernetes guides (https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md), "Helm upgrade
   fails: another operation (install/upgrade/rollback) is in progress": a release left in ``pending-upgrade`` by an
   upgrade that was not killed gracefully is fixed by ``helm history`` + ``helm rollback
   <release> <last deployed revision>``, then the upgrade is run again.
-- CARTO's Kubernetes installation guide (https://docs.carto.com/carto-self-hosted/deployment/kubernetes),
+- CARTO's Kubernetes installation guide (https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes),
   "Install CARTO" (``helm install`` / ``helm upgrade`` with ``-f carto-values.yaml -f carto-secrets.yaml
   -f customizations.yaml``; pods can take up to 5 minutes) and "Post-installation checks" (workspace-migrations logs).
 """

@@ -28,7 +28,7 @@ GOOD_STATES = ("deployed", "superseded")
 PENDING_TIMEOUT = 900  # seconds, default of helm_release_recover's pending_timeout
 
 
-DOC_STUCK = ('https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes "Helm upgrade fails: another operation '
+DOC_STUCK = ('https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md "Helm upgrade fails: another operation '
              '(install/upgrade/rollback) is in progress"')
 
 

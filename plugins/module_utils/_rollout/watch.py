@@ -36,7 +36,7 @@ from ansible_collections.carto.selfhosted.plugins.module_utils._rollout import c
 
 DOC_MIGRATIONS = ("CARTO's database migrations (init container workspace-migrations) failed: check the database "
                   "host, port, user and password and that the cluster reaches the database "
-                  "(https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes/troubleshooting)")
+                  "(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#troubleshooting)")
 
 
 def _utc(ts=None):

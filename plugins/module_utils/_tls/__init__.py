@@ -16,8 +16,8 @@ Entry point: :func:`validate.validate_chain`, which returns a :class:`ChainRepor
 It never raises for a bad certificate: every problem becomes a failed
 :class:`Check`.  It never puts private key material in the report.
 
-Behaviours come from the CARTO documentation (https://docs.carto.com/carto-self-hosted/deployment/kubernetes
-and https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes); the references are in the messages.
+Behaviours come from the CARTO documentation (https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes
+and https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md); the references are in the messages.
 
 - ``certs``: constants, errors, the cryptography check and the small X.509 helpers;
 - ``report``: ``Check``, ``ChainReport``, ``CertEntry``, ``ParsedBundle``;

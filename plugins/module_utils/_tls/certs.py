@@ -47,8 +47,8 @@ PURPOSES = (PURPOSE_SERVER, PURPOSE_CA)
 
 
 #: Documentation sections each behaviour comes from (CARTO's public documentation: page, section).
-_DOC_INSTALL = "https://docs.carto.com/carto-self-hosted/deployment/kubernetes"
-_DOC_GUIDES = "https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes"
+_DOC_INSTALL = "https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes"
+_DOC_GUIDES = "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md"
 DOC_OWN_CERT = _DOC_INSTALL + ", Use your own TLS certificate"
 DOC_OWN_CERT_ROUTER = _DOC_GUIDES + ", Use your own TLS certificate"
 DOC_INGRESS_CERT = _DOC_GUIDES + ", Expose CARTO with Ingress and your own TLS certificates"

@@ -17,9 +17,9 @@ MERGED_SOURCE = "<merged values>"
 REDACTED = "<redacted>"
 
 # --- documentation references (CARTO's public documentation pages, with the section as anchor) ---
-_CUST = "https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes"
-_ACCESS = "https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes/access-outside-the-cluster"
-_INSTALL = "https://docs.carto.com/carto-self-hosted/deployment/kubernetes"
+_CUST = "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md"
+_ACCESS = "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#access-to-carto-from-outside-the-cluster"
+_INSTALL = "https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes"
 DOC_TIPS = _CUST + "#tips-for-creating-the-customization-yaml-file"
 DOC_ADVANCED = _CUST + "#advanced-configuration"
 DOC_APPLY = _CUST + "#how-to-apply-the-configurations"

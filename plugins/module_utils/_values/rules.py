@@ -286,7 +286,7 @@ def _check_inline_secrets(ctx):
             "%s: %s" % (base, _INLINE_SECRET_FIX), DOC_APPLY, "inline-secret", line=line))
 
 
-# The CA certificates the chart hands to CARTO's services (https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes,
+# The CA certificates the chart hands to CARTO's services (https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md,
 # "Configure Postgres SSL with custom CA", "Configure Redis TLS"): whichever source sets them, the merged value must be
 # PEM CA certificates.
 CA_CERTIFICATE_KEYS = (

@@ -225,7 +225,7 @@ def validate_sources(specs, schema=None, strict=False, existing_secrets=None, do
                 problem["severity"] = ERROR
                 problem["message"] += " (warning promoted to error by strict mode)"
     # CARTO's installation package files are not the operator's to edit: their findings are warnings and
-    # their inline secrets are by design (https://docs.carto.com/carto-self-hosted/deployment/kubernetes).
+    # their inline secrets are by design (https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes).
     package = set(spec.get("name") or spec.get("path") for spec in specs or [] if spec.get("package"))
     if package:
         kept = []

@@ -223,8 +223,8 @@ def test_all_problems_at_once_name_variable_key_and_fix():
     assert ("inventory variable carto_external_postgresql", "host") in sources
     assert ("inventory variable carto_buckets", "s3_region") in sources
     assert all(p["fix"] and p["doc"] and p["severity"] == "error" for p in out["problems"])
-    docs = ("https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes",
-            "https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes/access-outside-the-cluster")
+    docs = ("https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md",
+            "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#access-to-carto-from-outside-the-cluster")
     assert all(p["doc"].split("#")[0] in docs for p in out["problems"])
 
 

@@ -377,7 +377,7 @@ def test_passphrase_protected_key(pki, traditional):
     assert check.status == tls_certs.FAILED
     assert "protected with a passphrase" in check.message
     assert "openssl rsa -in keyfile_with_passphrase.key -out new_keyfile.key" in check.message
-    assert "https://docs.carto.com/carto-self-hosted/deployment/kubernetes, Use your own TLS certificate" in check.message
+    assert "https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes, Use your own TLS certificate" in check.message
     assert only(report, "private_key_match").status == tls_certs.SKIPPED
     assert "secret" not in repr(report.to_dict())
 
@@ -429,7 +429,7 @@ def test_key_mismatch(pki):
     assert "does not match the public key of the leaf certificate" in check.message
     assert "openssl x509 -noout -modulus -in <certificate> | openssl md5" in check.message
     assert "openssl rsa -noout -modulus -in <key> | openssl md5" in check.message
-    assert "https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes, Troubleshooting, 500 Code Error" in check.message
+    assert "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md, Troubleshooting, 500 Code Error" in check.message
     assert check.subject.endswith("CN = " + DOMAIN)
 
 
@@ -532,7 +532,7 @@ def test_missing_intermediate_names_the_issuer(pki):
     assert "UNABLE_TO_VERIFY_LEAF_SIGNATURE" in check.message
     assert "unable to verify the first certificate" in check.message
     assert "Authority Key Identifier" in check.message
-    assert "https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes, Troubleshooting, 500 Code Error" in check.message
+    assert "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md, Troubleshooting, 500 Code Error" in check.message
     assert report.completed_chain_pem is None
     assert only(report, "signature").status == tls_certs.SKIPPED
     assert report.anchor is None
@@ -890,7 +890,7 @@ def test_ca_purpose_non_ca(pki):
     check = only(report, "ca_basic_constraints")
     assert check.status == tls_certs.FAILED
     assert "not a CA certificate" in check.message and "sslCA / tlsCA" in check.message
-    assert "https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes, Configure Postgres SSL with custom CA" in check.message
+    assert "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md, Configure Postgres SSL with custom CA" in check.message
     assert not report.valid
 
 

@@ -122,9 +122,9 @@ def test_bad_values_are_rejected_naming_the_key(bad):
     assert ": %s: " % headers["expect"] in text
     assert ". Fix: " in text and problem["fix"] and problem["doc"]
     assert problem["doc"].split("#")[0] in (
-        "https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes",
-        "https://docs.carto.com/carto-self-hosted/guides/guides-kubernetes/access-outside-the-cluster",
-        "https://docs.carto.com/carto-self-hosted/deployment/kubernetes")
+        "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md",
+        "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#access-to-carto-from-outside-the-cluster",
+        "https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes")
     if severity == "error":
         assert result["ok"] is False
     else:
