@@ -1,12 +1,14 @@
-{{- define "pgo.serviceAccountName" -}}
-{{- if .Values.serviceAccount.create -}}
-{{- default "pgo" .Values.serviceAccount.name -}}
-{{- else -}}
-{{- required "serviceAccount.name is required when serviceAccount.create is false (https://access.crunchydata.com/documentation/postgres-operator/latest/installation/helm RBAC)" .Values.serviceAccount.name -}}
-{{- end -}}
-{{- end -}}
-{{- define "pgo.labels" -}}
-app.kubernetes.io/name: pgo
+{{/* Names and labels as in PGO's chart: every object is named after the chart (pgo), not the release. */}}
+{{- define "install.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/name: {{ .Chart.Name }}
 app.kubernetes.io/instance: {{ .Release.Name }}
-postgres-operator.crunchydata.com/control-plane: pgo
-{{- end -}}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+{{- define "install.clusterLabels" -}}
+postgres-operator.crunchydata.com/control-plane: {{ .Chart.Name }}
+{{- end }}
+{{- define "install.roleKind" -}}
+{{ ternary "Role" "ClusterRole" (.Values.singleNamespace | default false) }}
+{{- end }}
