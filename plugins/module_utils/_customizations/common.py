@@ -11,6 +11,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.carto.selfhosted.plugins.module_utils import _docs
+
 
 SERVICE_TYPES = ("ClusterIP", "LoadBalancer", "NodePort")
 TLS_MODES = ("self_signed", "existing_secret", "disabled")
@@ -65,8 +67,8 @@ AWS_SSL_PORTS = "service.beta.kubernetes.io/aws-load-balancer-ssl-ports"
 AWS_BACKEND_PROTOCOL = "service.beta.kubernetes.io/aws-load-balancer-backend-protocol"
 AZURE_TIMEOUT = "service.beta.kubernetes.io/azure-load-balancer-tcp-idle-timeout"
 
-_CC = "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md"
-_AO = "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#access-to-carto-from-outside-the-cluster"
+_CC = _docs.GUIDE
+_AO = _docs.GUIDE  # its sections: _AO + "#<anchor>"
 DOC = {
     "domain": _CC + "#configure-the-domain-of-your-self-hosted",
     "router_service": _CC + "#expose-carto-with-the-carto-router-service-in-loadbalancer-mode",

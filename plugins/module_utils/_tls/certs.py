@@ -31,6 +31,8 @@ except ImportError:  # pragma: no cover - exercised only without cryptography
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMP_ERR = traceback.format_exc()
 
+from ansible_collections.carto.selfhosted.plugins.module_utils import _docs
+
 
 #: ``Certificate.not_valid_after_utc`` and ``verify_directly_issued_by`` are needed.
 MIN_CRYPTOGRAPHY_VERSION = "42.0.0"
@@ -47,8 +49,8 @@ PURPOSES = (PURPOSE_SERVER, PURPOSE_CA)
 
 
 #: Documentation sections each behaviour comes from (CARTO's public documentation: page, section).
-_DOC_INSTALL = "https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes"
-_DOC_GUIDES = "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md"
+_DOC_INSTALL = _docs.INSTALL
+_DOC_GUIDES = _docs.GUIDE
 DOC_OWN_CERT = _DOC_INSTALL + ", Use your own TLS certificate"
 DOC_OWN_CERT_ROUTER = _DOC_GUIDES + ", Use your own TLS certificate"
 DOC_INGRESS_CERT = _DOC_GUIDES + ", Expose CARTO with Ingress and your own TLS certificates"

@@ -10,6 +10,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.carto.selfhosted.plugins.module_utils import _docs
+
 
 ERROR = "error"
 WARNING = "warning"
@@ -17,9 +19,9 @@ MERGED_SOURCE = "<merged values>"
 REDACTED = "<redacted>"
 
 # --- documentation references (CARTO's public documentation pages, with the section as anchor) ---
-_CUST = "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md"
-_ACCESS = "https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md#access-to-carto-from-outside-the-cluster"
-_INSTALL = "https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes"
+_CUST = _docs.GUIDE
+_ACCESS = _docs.GUIDE  # its sections: _ACCESS + "#<anchor>"
+_INSTALL = _docs.INSTALL
 DOC_TIPS = _CUST + "#tips-for-creating-the-customization-yaml-file"
 DOC_ADVANCED = _CUST + "#advanced-configuration"
 DOC_APPLY = _CUST + "#how-to-apply-the-configurations"
