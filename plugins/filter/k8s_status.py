@@ -19,18 +19,6 @@ def _objects(value, name):
     return value
 
 
-def deployments_not_available(value):
-    return k8s_status.deployments_not_available(_objects(value, "deployments_not_available"))
-
-
-def pods_not_ready(value):
-    return k8s_status.pods_not_ready(_objects(value, "pods_not_ready"))
-
-
-def pod_table(value):
-    return k8s_status.pod_table(_objects(value, "pod_table"))
-
-
 def format_table(value, columns):
     return k8s_status.format_table(_objects(value, "format_table"), list(columns))
 
@@ -46,9 +34,6 @@ def recent_events(value, count=30):
 class FilterModule(object):
     def filters(self):
         return {
-            "deployments_not_available": deployments_not_available,
-            "pods_not_ready": pods_not_ready,
-            "pod_table": pod_table,
             "format_table": format_table,
             "pods_with_container": pods_with_container,
             "recent_events": recent_events,

@@ -2,8 +2,7 @@
 # Copyright: (c) 2025, carto.selfhosted maintainers
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""Filters for CARTO Helm values: values_merge, values_redact, values_secret_refs, values_file_sources,
-values_input_files.
+"""Filters for CARTO Helm values: values_merge, values_file_sources, values_input_files.
 
 Documentation lives in the per-filter YAML files next to this one.
 """
@@ -16,8 +15,6 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.carto.selfhosted.plugins.module_utils._values import merge as _merge
 from ansible_collections.carto.selfhosted.plugins.module_utils._values import problems as _problems
-from ansible_collections.carto.selfhosted.plugins.module_utils._values import schema as _schema
-from ansible_collections.carto.selfhosted.plugins.module_utils._values import secrets as _secrets
 from ansible_collections.carto.selfhosted.plugins.module_utils._values import validate as _validate
 
 
@@ -32,34 +29,6 @@ def values_merge(values_list, keep_nulls=False):
                                    keep_nulls=bool(keep_nulls))
     except _problems.CartoValuesError as exc:
         raise AnsibleFilterError("values_merge: %s" % exc)
-
-
-def values_redact(values, placeholder=_problems.REDACTED):
-    """Replace secret-looking values by a placeholder."""
-    if values is None:
-        return None
-    if not isinstance(values, (dict, list)):
-        raise AnsibleFilterError("values_redact expects a dict of Helm values, got %s" % type(values).__name__)
-    return _secrets.redact_values(values, placeholder=placeholder)
-
-
-def values_secret_refs(values, apply_defaults=True, schema=None):
-    """List the Kubernetes Secrets referenced by Helm values."""
-    if values is None:
-        values = {}
-    if not isinstance(values, dict):
-        raise AnsibleFilterError("values_secret_refs expects a dict of Helm values, got %s" % type(values).__name__)
-    effective = values
-    if apply_defaults:
-        try:
-            defaults = _schema.schema_defaults(_schema.load_schema(schema))
-        except _problems.CartoValuesError as exc:
-            raise AnsibleFilterError("values_secret_refs: %s" % exc)
-        effective = _merge.merge_with_provenance([("values", values)], base=defaults)[0]
-    refs = _secrets.secret_references(effective)
-    for ref in refs:
-        ref.pop("sources", None)
-    return refs
 
 
 def values_file_sources(paths):
@@ -93,8 +62,6 @@ class FilterModule(object):
     def filters(self):
         return {
             "values_merge": values_merge,
-            "values_redact": values_redact,
-            "values_secret_refs": values_secret_refs,
             "values_file_sources": values_file_sources,
             "values_input_files": values_input_files,
         }

@@ -36,8 +36,8 @@ description:
     U(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md) I(Helm upgrade fails: another operation
     (install/upgrade/rollback) is in
     progress))."
-  - "Secrets: I(values) is a no_log option; every secret-looking value (the rules of the
-    C(carto.selfhosted.values_redact) filter) is masked in everything the module returns, including helm's error
+  - "Secrets: I(values) is a no_log option; every secret-looking value (by key name, the rules of
+    the values role's redaction) is masked in everything the module returns, including helm's error
     output. RV(diff) and RV(values_diff) show the values with secrets replaced by C(<redacted>); secrets that changed
     are only named in RV(secrets_changed)."
   - With I(lock_holder) the release lock (M(carto.selfhosted.helm_release_lock)) is renewed while helm runs.

@@ -22,6 +22,6 @@ def test_filters_reject_non_lists(name):
         FILTERS[name]({}, *args)
 
 
-def test_pods_not_ready_through_the_filter():
-    pods = [{"metadata": {"name": "p"}, "status": {"phase": "Pending"}}]
-    assert FILTERS["pods_not_ready"](pods) == ["p (Pending)"]
+def test_format_table_through_the_filter():
+    rows = [{"NAME": "carto-router-1", "READY": "1/1"}]
+    assert FILTERS["format_table"](rows, ("NAME", "READY")) == ["NAME             READY", "carto-router-1   1/1"]

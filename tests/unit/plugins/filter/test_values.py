@@ -22,12 +22,10 @@ FILTERS = values_filters.FilterModule().filters()
 
 
 def test_filters_are_registered():
-    assert sorted(FILTERS) == ["values_file_sources", "values_input_files", "values_merge", "values_redact",
-                               "values_secret_refs"]
+    assert sorted(FILTERS) == ["values_file_sources", "values_input_files", "values_merge"]
 
 
-@pytest.mark.parametrize("name", ["values_merge", "values_redact", "values_secret_refs", "values_file_sources",
-                                  "values_input_files"])
+@pytest.mark.parametrize("name", ["values_merge", "values_file_sources", "values_input_files"])
 def test_filter_doc_files(name):
     with open(os.path.join(FILTER_DIR, name + ".yml")) as handle:
         doc = yaml.safe_load(handle)
@@ -53,40 +51,6 @@ def test_values_merge():
     with pytest.raises(AnsibleFilterError):
         merge([{"a": 1}, "b"])
 
-
-def test_values_redact():
-    redact = FILTERS["values_redact"]
-    values = {"externalRedis": {"password": "redis-pw", "existingSecret": "", "host": "r"},
-              "cartoSecrets": {"encryptionSecretKey": {"value": "enc"}}}
-    out = redact(values)
-    assert out == {"externalRedis": {"password": "<redacted>", "existingSecret": "", "host": "r"},
-                   "cartoSecrets": {"encryptionSecretKey": {"value": "<redacted>"}}}
-    assert values["externalRedis"]["password"] == "redis-pw"
-    assert redact(values, placeholder="***")["externalRedis"]["password"] == "***"
-    assert redact(None) is None
-    with pytest.raises(AnsibleFilterError):
-        redact("text")
-
-
-def test_values_secret_refs_applies_chart_defaults():
-    refs = FILTERS["values_secret_refs"]
-    external = {"internalPostgresql": {"enabled": False},
-                "externalPostgresql": {"existingSecret": "pg", "existingSecretPasswordKey": "carto-password",
-                                       "existingSecretAdminPasswordKey": "admin-password"}}
-    assert refs(external) == [{"name": "pg", "keys": ["carto-password", "admin-password"],
-                               "paths": ["externalPostgresql.existingSecret"], "type": None}]
-    # without internalPostgresql.enabled the chart default (internal DB) applies: no reference
-    internal = {"externalPostgresql": external["externalPostgresql"]}
-    assert refs(internal) == []
-    # without defaults, nothing says the internal database is disabled either
-    assert refs(internal, apply_defaults=False) == []
-    tls = {"tlsCerts": {"autoGenerate": False, "existingSecret": {"name": "carto-tls-cert"}}}
-    assert refs(tls) == [{"name": "carto-tls-cert", "keys": ["tls.crt", "tls.key"],
-                          "paths": ["tlsCerts.existingSecret.name"], "type": "kubernetes.io/tls"}]
-    # keys come from the chart defaults: without them none are known
-    assert refs(tls, apply_defaults=False)[0]["keys"] == []
-    with pytest.raises(AnsibleFilterError):
-        refs(["list"])
 
 
 def test_values_file_sources():
