@@ -622,8 +622,15 @@ def _start_once(nodes, fresh, loadbalancer):
         result = _kubectl(tools, kubeconfig, "apply", "--server-side", "-f", str(KWOK_CRDS))
         if result.returncode:
             raise SystemExit("creating the kwok CRDs failed: %s" % result.stderr)
-        result = _kubectl(tools, kubeconfig, "wait", "--for=condition=Established", "--timeout=60s",
-                          "crd/metrics.kwok.x-k8s.io", "crd/clusterresourceusages.kwok.x-k8s.io")
+        # kubectl wait fails at once ("<nil> is of the type <nil>") on a CRD whose status the API server has not
+        # written yet: ask again until the 60 s are over.
+        deadline = time.monotonic() + 60
+        while True:
+            result = _kubectl(tools, kubeconfig, "wait", "--for=condition=Established", "--timeout=60s",
+                              "crd/metrics.kwok.x-k8s.io", "crd/clusterresourceusages.kwok.x-k8s.io")
+            if result.returncode == 0 or "accessor error" not in result.stderr or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         result = result if result.returncode else _kubectl(tools, kubeconfig, "apply", "--server-side", "-f",
                                                            str(KWOK_METRICS))
         if result.returncode:

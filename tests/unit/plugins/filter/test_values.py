@@ -52,7 +52,6 @@ def test_values_merge():
         merge([{"a": 1}, "b"])
 
 
-
 def test_values_file_sources():
     sources = FILTERS["values_file_sources"]
     assert sources(["a.yaml", "", "b.yaml"]) == [{"name": "a.yaml", "path": "a.yaml"},
