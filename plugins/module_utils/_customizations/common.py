@@ -67,12 +67,11 @@ AWS_SSL_PORTS = "service.beta.kubernetes.io/aws-load-balancer-ssl-ports"
 AWS_BACKEND_PROTOCOL = "service.beta.kubernetes.io/aws-load-balancer-backend-protocol"
 AZURE_TIMEOUT = "service.beta.kubernetes.io/azure-load-balancer-tcp-idle-timeout"
 
-_CC = _docs.GUIDE
-_AO = _docs.GUIDE  # its sections: _AO + "#<anchor>"
+_CC = _docs.GUIDE  # its sections: _CC + "#<anchor>"
 DOC = {
     "domain": _CC + "#configure-the-domain-of-your-self-hosted",
     "router_service": _CC + "#expose-carto-with-the-carto-router-service-in-loadbalancer-mode",
-    "ingress": _AO + "#expose-carto-with-ingress-and-your-own-tls-certificates",
+    "ingress": _CC + "#expose-carto-with-ingress-and-your-own-tls-certificates",
     "tls": _CC + "#configure-tls-termination-in-the-carto-router-service",
     "external_postgresql": _CC + "#configure-external-postgres",
     "cloud_sql_proxy": _CC + "#setup-google-cloud-sql-for-postgres-with-cloud-sql-auth-proxy",

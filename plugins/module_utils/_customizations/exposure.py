@@ -10,7 +10,7 @@ __metaclass__ = type
 
 from ansible_collections.carto.selfhosted.plugins.module_utils._customizations.common import (
     AWS_BACKEND_PROTOCOL, AWS_SSL_CERT, AWS_SSL_PORTS, AWS_TIMEOUT, AZURE_TIMEOUT, CLOUDS, DEFAULT_TLS_SECRET,
-    INGRESS_CERTIFICATES, MIN_CONNECTION_TIMEOUT, SERVICE_TYPES, TLS_MODES, _AO, _K8S_NAME, _given, _int,
+    INGRESS_CERTIFICATES, MIN_CONNECTION_TIMEOUT, SERVICE_TYPES, TLS_MODES, _CC, _K8S_NAME, _given, _int,
 )
 
 
@@ -107,7 +107,7 @@ def _ingress(b, spec, tls):
     elif certificate == "google_managed":
         b.problem(name, "static_ip_name", "Google-managed certificates need a reserved global static IP",
                   "gcloud compute addresses create <name> --global, then set %s.static_ip_name" % b.var(name),
-                  doc=_AO + "#expose-carto-with-ingress-and-gcp-ssl-managed-certificates")
+                  doc=_CC + "#expose-carto-with-ingress-and-gcp-ssl-managed-certificates")
     annotations.update(ing.get("annotations") or {})
     service_annotations = {"cloud.google.com/backend-config": '{"default": "%s"}' % backend}
     if ing.get("neg"):

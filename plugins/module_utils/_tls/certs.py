@@ -49,14 +49,12 @@ PURPOSES = (PURPOSE_SERVER, PURPOSE_CA)
 
 
 #: Documentation sections each behaviour comes from (CARTO's public documentation: page, section).
-_DOC_INSTALL = _docs.INSTALL
-_DOC_GUIDES = _docs.GUIDE
-DOC_OWN_CERT = _DOC_INSTALL + ", Use your own TLS certificate"
-DOC_OWN_CERT_ROUTER = _DOC_GUIDES + ", Use your own TLS certificate"
-DOC_INGRESS_CERT = _DOC_GUIDES + ", Expose CARTO with Ingress and your own TLS certificates"
-DOC_500_ERROR = _DOC_GUIDES + ", Troubleshooting, 500 Code Error"
-DOC_POSTGRES_CA = _DOC_GUIDES + ", Configure Postgres SSL with custom CA"
-DOC_REDIS_CA = _DOC_GUIDES + ", Configure Redis TLS"
+DOC_OWN_CERT = _docs.INSTALL + ", Use your own TLS certificate"
+DOC_OWN_CERT_ROUTER = _docs.GUIDE + ", Use your own TLS certificate"
+DOC_INGRESS_CERT = _docs.GUIDE + ", Expose CARTO with Ingress and your own TLS certificates"
+DOC_500_ERROR = _docs.GUIDE + ", Troubleshooting, 500 Code Error"
+DOC_POSTGRES_CA = _docs.GUIDE + ", Configure Postgres SSL with custom CA"
+DOC_REDIS_CA = _docs.GUIDE + ", Configure Redis TLS"
 
 #: The command the install guide gives to remove a key passphrase.
 UNPROTECT_KEY_COMMAND = "openssl rsa -in keyfile_with_passphrase.key -out new_keyfile.key"

@@ -19,17 +19,16 @@ MERGED_SOURCE = "<merged values>"
 REDACTED = "<redacted>"
 
 # --- documentation references (CARTO's public documentation pages, with the section as anchor) ---
-_CUST = _docs.GUIDE
-_ACCESS = _docs.GUIDE  # its sections: _ACCESS + "#<anchor>"
+_CUST = _docs.GUIDE  # its sections: _CUST + "#<anchor>"
 _INSTALL = _docs.INSTALL
 DOC_TIPS = _CUST + "#tips-for-creating-the-customization-yaml-file"
 DOC_ADVANCED = _CUST + "#advanced-configuration"
 DOC_APPLY = _CUST + "#how-to-apply-the-configurations"
 DOC_DOMAIN = _CUST + "#configure-the-domain-of-your-self-hosted"
-DOC_ACCESS = _ACCESS + "#access-to-carto-from-outside-the-cluster"
+DOC_ACCESS = _CUST + "#access-to-carto-from-outside-the-cluster"
 DOC_LB = _CUST + "#expose-carto-with-the-carto-router-service-in-loadbalancer-mode"
-DOC_INGRESS = _ACCESS + "#expose-carto-with-ingress-and-your-own-tls-certificates"
-DOC_INGRESS_MANAGED = _ACCESS + "#expose-carto-with-ingress-and-gcp-ssl-managed-certificates"
+DOC_INGRESS = _CUST + "#expose-carto-with-ingress-and-your-own-tls-certificates"
+DOC_INGRESS_MANAGED = _CUST + "#expose-carto-with-ingress-and-gcp-ssl-managed-certificates"
 DOC_TLS = _CUST + "#configure-tls-termination-in-the-carto-router-service"
 DOC_DISABLE_HTTPS = _CUST + "#disable-internal-https"
 DOC_OWN_TLS = _CUST + "#use-your-own-tls-certificate"
