@@ -9,7 +9,8 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.carto.selfhosted.plugins.module_utils import carto_checks, carto_preflight, carto_verify
+# Backends are imported when a filter is called, not here (see module_utils/_lazy.py: the cost per task).
+from ansible_collections.carto.selfhosted.plugins.module_utils._lazy import backend as _backend
 
 
 def _dict(value, name):
@@ -27,14 +28,14 @@ def _checks(value, name):
 
 def preflight_checks(value):
     try:
-        return carto_preflight.preflight_checks(_dict(value, "preflight_checks"))
+        return _backend("carto_preflight").preflight_checks(_dict(value, "preflight_checks"))
     except ValueError as exc:
         raise AnsibleFilterError("carto.selfhosted.preflight_checks: %s" % exc)
 
 
 def verify_report(value):
     try:
-        return carto_verify.build_report(_dict(value, "verify_report"))
+        return _backend("carto_verify").build_report(_dict(value, "verify_report"))
     except ValueError as exc:
         raise AnsibleFilterError("carto.selfhosted.verify_report: %s" % exc)
 
@@ -43,20 +44,20 @@ def endpoint_target(value, domain, service=None, ingress=None, address="", ingre
     if value not in ("auto", "port_forward", "direct", "skip"):
         raise AnsibleFilterError("carto.selfhosted.endpoint_target: mode must be auto, port_forward, direct or skip, "
                                  "not %r (verify_endpoint_mode)" % (value,))
-    return carto_verify.endpoint_target(value, domain, service or None, ingress or None, address or "",
-                                        bool(ingress_enabled))
+    return _backend("carto_verify").endpoint_target(value, domain, service or None, ingress or None, address or "",
+                                                    bool(ingress_enabled))
 
 
 def checks_table(value, width=160):
-    return carto_checks.format_checks(_checks(value, "checks_table"), width=int(width))
+    return _backend("carto_checks").format_checks(_checks(value, "checks_table"), width=int(width))
 
 
 def checks_failure(value, what="checks"):
-    return carto_checks.failure_message(_checks(value, "checks_failure"), what)
+    return _backend("carto_checks").failure_message(_checks(value, "checks_failure"), what)
 
 
 def checks_summary(value):
-    return carto_checks.summarize(_checks(value, "checks_summary"))
+    return _backend("carto_checks").summarize(_checks(value, "checks_summary"))
 
 
 class FilterModule(object):

@@ -9,18 +9,15 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.carto.selfhosted.plugins.module_utils._customizations.build import (
-    autoscaling_components,
-    build,
-    build_customizations,
-)
+# Backends are imported when a filter is called, not here (see module_utils/_lazy.py: the cost per task).
+from ansible_collections.carto.selfhosted.plugins.module_utils._lazy import backend as _backend
 
 
 def customizations(spec, variable_prefix="values_"):
     """Return the ``customizations.yaml`` document for ``spec``; raise listing every problem."""
     if not isinstance(spec, dict):
         raise AnsibleFilterError("carto.selfhosted.customizations expects a dict, got %s" % type(spec).__name__)
-    values, problems = build_customizations(spec, variable_prefix=variable_prefix)
+    values, problems = _backend("_customizations.build").build_customizations(spec, variable_prefix=variable_prefix)
     if problems:
         raise AnsibleFilterError(
             "%d problem(s) in the structured CARTO variables:\n%s" % (len(problems), "\n".join("- %s" % p for p in problems))
@@ -32,14 +29,14 @@ def customizations_build(spec, variable_prefix="carto_"):
     """Return ``{values, problems, secrets, external_tls_termination}`` for ``spec``; never raises on bad input."""
     if not isinstance(spec, dict):
         raise AnsibleFilterError("carto.selfhosted.customizations_build expects a dict, got %s" % type(spec).__name__)
-    return build(spec, variable_prefix=variable_prefix)
+    return _backend("_customizations.build").build(spec, variable_prefix=variable_prefix)
 
 
 def autoscaling_enabled(values):
     """True when any component of the chart values has ``autoscaling.enabled: true``."""
     if not isinstance(values, dict):
         raise AnsibleFilterError("carto.selfhosted.autoscaling_enabled expects a dict, got %s" % type(values).__name__)
-    return bool(autoscaling_components(values))
+    return bool(_backend("_customizations.build").autoscaling_components(values))
 
 
 class FilterModule(object):

@@ -9,7 +9,8 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.carto.selfhosted.plugins.module_utils import k8s_status
+# Backends are imported when a filter is called, not here (see module_utils/_lazy.py: the cost per task).
+from ansible_collections.carto.selfhosted.plugins.module_utils._lazy import backend as _backend
 
 
 def _objects(value, name):
@@ -20,15 +21,15 @@ def _objects(value, name):
 
 
 def format_table(value, columns):
-    return k8s_status.format_table(_objects(value, "format_table"), list(columns))
+    return _backend("k8s_status").format_table(_objects(value, "format_table"), list(columns))
 
 
 def pods_with_container(value, container):
-    return k8s_status.pods_with_container(_objects(value, "pods_with_container"), container)
+    return _backend("k8s_status").pods_with_container(_objects(value, "pods_with_container"), container)
 
 
 def recent_events(value, count=30):
-    return k8s_status.recent_events(_objects(value, "recent_events"), count)
+    return _backend("k8s_status").recent_events(_objects(value, "recent_events"), count)
 
 
 class FilterModule(object):

@@ -13,9 +13,8 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.carto.selfhosted.plugins.module_utils._values import merge as _merge
-from ansible_collections.carto.selfhosted.plugins.module_utils._values import problems as _problems
-from ansible_collections.carto.selfhosted.plugins.module_utils._values import validate as _validate
+# Backends are imported when a filter is called, not here (see module_utils/_lazy.py: the cost per task).
+from ansible_collections.carto.selfhosted.plugins.module_utils._lazy import backend as _backend
 
 
 def values_merge(values_list, keep_nulls=False):
@@ -24,10 +23,11 @@ def values_merge(values_list, keep_nulls=False):
         return {}
     if not isinstance(values_list, (list, tuple, dict)):
         raise AnsibleFilterError("values_merge expects a list of dicts, got %s" % type(values_list).__name__)
+    merge, problems = _backend("_values.merge"), _backend("_values.problems")
     try:
-        return _merge.merge_values(list(values_list) if not isinstance(values_list, dict) else values_list,
-                                   keep_nulls=bool(keep_nulls))
-    except _problems.CartoValuesError as exc:
+        return merge.merge_values(list(values_list) if not isinstance(values_list, dict) else values_list,
+                                  keep_nulls=bool(keep_nulls))
+    except problems.CartoValuesError as exc:
         raise AnsibleFilterError("values_merge: %s" % exc)
 
 
@@ -53,7 +53,7 @@ def values_input_files(variables):
     if not isinstance(variables, dict):
         raise AnsibleFilterError("values_input_files expects a dict of inventory variables, got %s"
                                  % type(variables).__name__)
-    return _validate.input_files(variables)
+    return _backend("_values.validate").input_files(variables)
 
 
 class FilterModule(object):

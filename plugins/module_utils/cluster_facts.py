@@ -234,6 +234,9 @@ class KubernetesReader(object):
                 return exc.status, json.loads(exc.body or "null")
             except (TypeError, ValueError):
                 return exc.status, {"message": str(exc.body or exc.reason)[:500]}
+        # Read the body (the dry-run object, unused): an unread response keeps its connection out of the pool, and
+        # every request then opened a new TLS connection to the API server.
+        getattr(response[0], "data", None)  # reading it releases the connection
         return response[1], {}
 
     def pod_metrics(self):

@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import pytest
+
 from ansible_collections.carto.selfhosted.plugins.module_utils import cluster_facts as cf
 
 
@@ -125,3 +127,35 @@ def test_a_render_error_and_a_missing_helm():
     assert facts["helm"]["rc"] == 127 and "No such file" in facts["helm"]["stderr"]
     assert calls == [] and facts["render"]["rc"] == 127
     assert "helm is not runnable" in cf.preflight_input(facts)["render_error"]
+
+
+class _Body(object):
+    """An unread urllib3 response body: reading ``data`` gives its connection back to the pool."""
+
+    def __init__(self):
+        self.read = False
+
+    @property
+    def data(self):
+        self.read = True
+        return b"{}"
+
+
+class _ApplyClient(object):
+    def __init__(self):
+        self.bodies = []
+
+    def call_api(self, path, method, **kwargs):
+        assert method == "PATCH" and ("dryRun", "All") in kwargs["query_params"]
+        body = _Body()
+        self.bodies.append(body)
+        return body, 200, {}
+
+
+def test_dry_run_apply_reads_each_answer_so_its_connection_is_reused():
+    pytest.importorskip("kubernetes")
+    client = _ApplyClient()
+    reader = cf.KubernetesReader(client)
+    assert reader.dry_run_apply("/api/v1/namespaces/x/configmaps/y", "{}") == (200, {})
+    assert reader.dry_run_apply("/api/v1/namespaces/x/configmaps/z", "{}") == (200, {})
+    assert [b.read for b in client.bodies] == [True, True]
