@@ -28,8 +28,10 @@ sys.path.insert(0, str(ROOT / "tests" / "tools"))
 import carto_chart  # noqa: E402  pylint: disable=wrong-import-position
 import make_package  # noqa: E402  pylint: disable=wrong-import-position
 
-# Deployments of a default install (release "carto"), as listed by the CARTO
-# install guide's "kubectl get pods" output.
+# Deployments of CARTO's components (release "carto"), as listed by the CARTO
+# install guide's "kubectl get pods" output. The default install adds the
+# internal Valkey (VALKEY), which 1.287.1 runs as a Deployment.
+VALKEY = "carto-valkey"
 DEFAULT_DEPLOYMENTS = {
     "carto-accounts-www",
     "carto-cdn-invalidator-sub",
@@ -204,12 +206,12 @@ def test_values_keep_the_real_key_space(real_values):
 def test_default_render_deployments(render, real_values):
     result = _ok(render())
     deployments = result.objects("Deployment")
-    assert set(deployments) == DEFAULT_DEPLOYMENTS
+    assert set(deployments) == DEFAULT_DEPLOYMENTS | {VALKEY}
     app_version = yaml.safe_load((CHART / "Chart.yaml").read_text())["appVersion"]
     for key, name in COMPONENTS.items():
         dep = deployments["carto-" + name]
         image = real_values[key]["image"]
-        main = _container(dep, name)
+        main = _container(dep, "router-http" if name == "router" else name)
         assert main["image"] == "{}/{}:{}".format(image["registry"], image["repository"], app_version)
         assert dep["spec"]["replicas"] == real_values[key]["replicaCount"]
         assert main["resources"] == real_values[key]["resources"]
@@ -234,8 +236,8 @@ def test_workspace_api_runs_workspace_migrations_init_container(render, real_val
 def test_router_pod_service_and_internal_databases(render):
     result = _ok(render())
     router = result.get("Deployment", "carto-router")
-    assert [c["name"] for c in _pod(router)["containers"]] == ["router", "router-metrics"]
-    ports = {p["name"]: p["containerPort"] for p in _container(router, "router")["ports"]}
+    assert [c["name"] for c in _pod(router)["containers"]] == ["router-http", "router-metrics"]
+    ports = {p["name"]: p["containerPort"] for p in _container(router, "router-http")["ports"]}
     assert ports == {"http": 8080, "https": 8443}
     svc = result.get("Service", "carto-router")
     assert svc["spec"]["type"] == "ClusterIP"
@@ -243,14 +245,15 @@ def test_router_pod_service_and_internal_databases(render):
         "http": (80, "http"),
         "https": (443, "https"),
     }
-    assert set(result.objects("StatefulSet")) == {"carto-postgresql", "carto-redis-master"}
-    assert {"carto-postgresql", "carto-redis-master"} <= set(result.objects("Service"))
+    assert set(result.objects("StatefulSet")) == {"carto-postgresql"}
+    assert VALKEY in result.objects("Deployment")
+    assert {"carto-postgresql", VALKEY} <= set(result.objects("Service"))
     pg_secret = result.get("Secret", "carto-postgresql")
     assert set(pg_secret["data"]) == {"password", "postgres-password"}
-    assert "redis-password" in result.get("Secret", "carto-redis")["data"]
+    assert "redis-password" in result.get("Secret", VALKEY)["data"]
     cm = result.get("ConfigMap", "carto-workspace-api")["data"]
     assert cm["WORKSPACE_POSTGRES_HOST"] == "carto-postgresql"
-    assert cm["REDIS_HOST"] == "carto-redis-master"
+    assert cm["REDIS_HOST"] == VALKEY
     assert cm["CARTO_SELFHOSTED_DOMAIN"] == DOMAIN
     tls = result.get("Secret", "carto-tls")
     assert tls["type"] == "kubernetes.io/tls"
@@ -261,7 +264,7 @@ def test_names_follow_the_release_name(render):
     result = _ok(render(release="mycarto"))
     assert "mycarto-workspace-api" in result.objects("Deployment")
     assert "mycarto-router" in result.objects("Service")
-    assert "mycarto-redis-master" in result.objects("StatefulSet")
+    assert "mycarto-valkey" in result.objects("Deployment")
 
 
 def test_package_values_reach_the_pods(render, package):
@@ -360,13 +363,16 @@ def test_all_customization_examples_together(render):
     # every example except the ingress ones (which disable the router's HTTPS)
     files = [EXAMPLES_DIR / e for e in examples if not e.startswith("ingress/")]
     result = _ok(render(values_files=files))
-    assert set(result.objects("Deployment")) == DEFAULT_DEPLOYMENTS
+    # no example turns the internal databases off
+    assert set(result.objects("Deployment")) == DEFAULT_DEPLOYMENTS | {VALKEY}
 
 
 @pytest.mark.parametrize("fixture", sorted(p.name for p in FIXTURES.glob("*.yaml")))
 def test_fixture_customizations_render(render, fixture):
     result = _ok(render(values_files=[FIXTURES / fixture]))
-    assert set(result.objects("Deployment")) == DEFAULT_DEPLOYMENTS
+    with open(FIXTURES / fixture) as handle:
+        internal_redis = ((yaml.safe_load(handle) or {}).get("internalRedis") or {}).get("enabled", True)
+    assert set(result.objects("Deployment")) == DEFAULT_DEPLOYMENTS | ({VALKEY} if internal_redis else set())
 
 
 # --------------------------------------------------------------------------- existingSecret wiring
@@ -601,12 +607,13 @@ def test_pod_labels_annotations_and_common_metadata(render):
 
 def test_only_run_router(render):
     result = _ok(render("--set", "cartoConfigValues.onlyRunRouter=true"))
-    assert set(result.objects("Deployment")) == {"carto-router"}
+    # onlyRunRouter stops CARTO's components, not the internal databases
+    assert set(result.objects("Deployment")) == {"carto-router", VALKEY}
 
 
 def test_http_cache_can_be_disabled(render):
     result = _ok(render("--set", "appConfigValues.httpCacheEnabled=false"))
-    assert set(result.objects("Deployment")) == DEFAULT_DEPLOYMENTS - {"carto-http-cache"}
+    assert set(result.objects("Deployment")) == (DEFAULT_DEPLOYMENTS | {VALKEY}) - {"carto-http-cache"}
 
 
 # --------------------------------------------------------------------------- make_package.py

@@ -76,8 +76,10 @@ Secret: existingSecret if set, otherwise the Secret created by the chart).
 - configMapRef:
     name: {{ include "common.tplvalues.render" (dict "value" $cv.extraEnvVarsCM "context" $) }}
 {{- end }}
+{{- if not .meta.noSecret }}
 - secretRef:
     name: {{ default $fullname $cv.existingSecret }}
+{{- end }}
 {{- if $cv.extraEnvVarsSecret }}
 - secretRef:
     name: {{ include "common.tplvalues.render" (dict "value" $cv.extraEnvVarsSecret "context" $) }}
@@ -239,20 +241,6 @@ spec:
       initContainers:
         {{- if and $meta.migrations (not $.Values.diagnosticMode.enabled) }}
         {{- $mv := $.Values.workspaceMigrations }}
-        {{- if $.Values.internalPostgresql.enabled }}
-        - name: wait-for-db
-          image: {{ printf "%s/%s:%s" (dig "image" "registry" "docker.io" $.Values.internalPostgresql) (dig "image" "repository" "bitnami/postgresql" $.Values.internalPostgresql) (dig "image" "tag" "13.5.0-debian-10-r84" $.Values.internalPostgresql | toString) }}
-          imagePullPolicy: IfNotPresent
-          command: ["/bin/bash", "-ec", "until pg_isready -h \"$POSTGRESQL_CLIENT_DATABASE_HOST\" -p \"$POSTGRESQL_CLIENT_DATABASE_PORT_NUMBER\"; do sleep 2; done"]
-          {{- if $mv.containerSecurityContext.enabled }}
-          securityContext: {{- omit $mv.containerSecurityContext "enabled" | toYaml | nindent 12 }}
-          {{- end }}
-          env:
-            - name: POSTGRESQL_CLIENT_DATABASE_HOST
-              value: {{ include "carto.postgresql.host" $ | quote }}
-            - name: POSTGRESQL_CLIENT_DATABASE_PORT_NUMBER
-              value: {{ include "carto.postgresql.port" $ | quote }}
-        {{- end }}
         - name: workspace-migrations
           image: {{ include "carto.images.image" (dict "imageRoot" $mv.image "context" $) }}
           imagePullPolicy: {{ $mv.image.pullPolicy }}
@@ -284,7 +272,7 @@ spec:
               value: {{ include "carto.postgresql.internalAdminUser" $ | quote }}
             {{- include "carto.component.dbEnv" (dict "meta" $meta "context" $) | nindent 12 }}
             {{- include "carto.component.secretEnvRefs" (dict "vars" $meta.secretEnv "context" $) | nindent 12 }}
-          envFrom: {{- include "carto.component.envFrom" (dict "key" $key "name" $name "context" $) | nindent 12 }}
+          envFrom: {{- include "carto.component.envFrom" (dict "key" $key "name" $name "meta" $meta "context" $) | nindent 12 }}
           volumeMounts: {{- include "carto.component.volumeMounts" (dict "meta" $meta "context" $) | nindent 12 }}
             - name: tmp
               mountPath: /tmp
@@ -294,7 +282,7 @@ spec:
         {{- end }}
       {{- end }}
       containers:
-        - name: {{ $name }}
+        - name: {{ $meta.container | default $name }}
           image: {{ include "carto.images.image" (dict "imageRoot" $cv.image "context" $) }}
           imagePullPolicy: {{ $cv.image.pullPolicy }}
           {{- if $cv.containerSecurityContext.enabled }}
@@ -319,7 +307,7 @@ spec:
             {{- if $cv.extraEnvVars }}
             {{- include "common.tplvalues.render" (dict "value" $cv.extraEnvVars "context" $) | nindent 12 }}
             {{- end }}
-          envFrom: {{- include "carto.component.envFrom" (dict "key" $key "name" $name "context" $) | nindent 12 }}
+          envFrom: {{- include "carto.component.envFrom" (dict "key" $key "name" $name "meta" $meta "context" $) | nindent 12 }}
           {{- if $cv.resources }}
           resources: {{- toYaml $cv.resources | nindent 12 }}
           {{- end }}

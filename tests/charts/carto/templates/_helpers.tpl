@@ -19,14 +19,16 @@ cartoSecrets (see carto.secretAssociation); "db"/"redis"/"google" say whether
 the pod gets the PostgreSQL / Redis connection and the default Google service
 account key.
 */}}
+{{- /* Per component: its Secret and envFrom unless noSecret (accounts-www, notifier and router have a ConfigMap
+only in carto/carto 1.287.1), the Postgres (db) and Redis (redis) env, the Google service account volume (google),
+the main container's name (container, default name). */}}
 {{- define "carto.components" -}}
 accountsWww:
   name: accounts-www
-  secretEnv: [REACT_APP_GOOGLE_MAPS_API_KEY]
+  noSecret: true
+  secretEnv: []
 cdnInvalidatorSub:
   name: cdn-invalidator-sub
-  db: true
-  redis: true
   google: true
   secretEnv: [VARNISH_PURGE_SECRET, LAUNCHDARKLY_SDK_KEY]
 httpCache:
@@ -60,8 +62,8 @@ mapsApi:
   secretEnv: [ENCRYPTION_SECRET_KEY, JWT_API_SECRET, LAUNCHDARKLY_SDK_KEY, VARNISH_PURGE_SECRET]
 notifier:
   name: notifier
-  redis: true
-  secretEnv: [JWT_API_SECRET]
+  noSecret: true
+  secretEnv: []
 publicEventsApi:
   name: public-events-api
   db: true
@@ -70,6 +72,9 @@ publicEventsApi:
   secretEnv: [ENCRYPTION_SECRET_KEY, JWT_API_SECRET]
 router:
   name: router
+  container: router-http
+  noSecret: true
+  google: true
   secretEnv: []
 sqlWorker:
   name: sql-worker
@@ -246,7 +251,7 @@ true
 {{- if .Values.appSecrets.googleCloudStorageServiceAccountKey.existingSecret.name -}}
 {{- .Values.appSecrets.googleCloudStorageServiceAccountKey.existingSecret.name -}}
 {{- else -}}
-{{- printf "%s-google-storage-service-account" (include "carto.fullname" .) -}}
+{{- printf "%s-gcp-buckets-service-account" (include "carto.fullname" .) -}}
 {{- end -}}
 {{- end -}}
 
@@ -352,11 +357,11 @@ true
 {{/* ------------------------------------------------------------------ Redis */}}
 
 {{- define "carto.redis.fullname" -}}
-{{- include "common.names.dependency.fullname" (dict "chartName" "redis" "chartValues" .Values.internalRedis "context" $) -}}
+{{- include "common.names.dependency.fullname" (dict "chartName" "valkey" "chartValues" .Values.internalRedis "context" $) -}}
 {{- end -}}
 
 {{- define "carto.redis.host" -}}
-{{- ternary (printf "%s-master" (include "carto.redis.fullname" .)) (.Values.externalRedis.host | toString) .Values.internalRedis.enabled -}}
+{{- ternary (include "carto.redis.fullname" .) (.Values.externalRedis.host | toString) .Values.internalRedis.enabled -}}
 {{- end -}}
 
 {{- define "carto.redis.port" -}}
