@@ -16,15 +16,6 @@ __metaclass__ = type
 import threading
 
 
-def _run_command(module):
-    """``run_command`` of an AnsibleModule, or of the one inside kubernetes.core's AnsibleK8SModule (which does not
-    forward it; AnsibleHelmModule does)."""
-    runner = getattr(module, "run_command", None)
-    if runner is None:
-        runner = module._module.run_command  # pylint: disable=protected-access
-    return runner
-
-
 def run(module, argv, environ_update=None, timeout=None, beside=None):
     """Run ``argv`` (a list: no shell, no ``~``/``$VAR`` expansion). Returns ``(rc, stdout, stderr, timed_out, value)``.
 
@@ -55,9 +46,9 @@ def run(module, argv, environ_update=None, timeout=None, beside=None):
             state["thread"].start()
 
     try:
-        rc, out, err = _run_command(module)(list(argv), environ_update=environ_update,
-                                            before_communicate_callback=started, expand_user_and_vars=False,
-                                            handle_exceptions=False)
+        rc, out, err = module.run_command(list(argv), environ_update=environ_update,
+                                          before_communicate_callback=started, expand_user_and_vars=False,
+                                          handle_exceptions=False)
     finally:
         if state["timer"] is not None:
             state["timer"].cancel()

@@ -264,28 +264,6 @@ def inspect_release(reader, read_status, release_name, namespace, wait_timeout=3
 # --------------------------------------------------------------------------- kubernetes client
 
 
-def k8s_auth(params):
-    """Keyword arguments of kubernetes.core's ``get_api_client`` from the helm auth options.
-
-    Only the options that are set: unset ones keep kubernetes.core's own fallbacks (``K8S_AUTH_*``
-    variables, in-cluster config, then ``~/.kube/config``), so the client is built as
-    kubernetes.core.k8s_info builds it. ``validate_certs`` (default true in the helm options) is passed
-    only when false, so that a kubeconfig's ``insecure-skip-tls-verify`` still applies otherwise.
-    """
-    auth = dict((key, params[key]) for key in ("kubeconfig", "context", "host", "api_key", "ca_cert")
-                if params.get(key))
-    if params.get("validate_certs") is False:
-        auth["validate_certs"] = False
-    return auth
-
-
-def api_client(params):
-    """A kubernetes ``ApiClient`` built by kubernetes.core (``get_api_client``) from the helm auth options."""
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-
-    return get_api_client(**k8s_auth(params)).client.client  # K8SClient > K8SDynamicClient > ApiClient
-
-
 def without_managed_fields(obj):
     """The object without ``metadata.managedFields`` (server-side apply bookkeeping, hidden by ``kubectl get``
     too): about a third of a Deployment or pod, and nothing the verification looks at."""

@@ -34,7 +34,8 @@ description:
     passed to helm in a 0600 temporary file that is always removed."
   - The module never fails on what it reads; it fails only on bad options.
 extends_documentation_fragment:
-  - kubernetes.core.helm_common_options
+  - carto.selfhosted.cluster
+  - carto.selfhosted.cluster.HELM
 requirements:
   - kubernetes (Python client)
   - PyYAML
@@ -209,11 +210,7 @@ commands:
 
 from ansible.module_utils.basic import missing_required_lib  # noqa: E402
 from ansible_collections.kubernetes.core.plugins.module_utils.helm import AnsibleHelmModule, HAS_YAML  # noqa: E402
-from ansible_collections.kubernetes.core.plugins.module_utils.helm_args_common import (  # noqa: E402
-    HELM_AUTH_ARG_SPEC,
-    HELM_AUTH_MUTUALLY_EXCLUSIVE,
-)
-from ansible_collections.carto.selfhosted.plugins.module_utils._auth import auth_argument_spec  # noqa: E402
+from ansible_collections.carto.selfhosted.plugins.module_utils._k8s import client as cluster_client  # noqa: E402
 from ansible_collections.carto.selfhosted.plugins.module_utils.cluster_facts import (  # noqa: E402
     KubernetesReader,
     gather,
@@ -221,7 +218,6 @@ from ansible_collections.carto.selfhosted.plugins.module_utils.cluster_facts imp
 )
 from ansible_collections.carto.selfhosted.plugins.module_utils._helm.cli import HelmRelease  # noqa: E402
 from ansible_collections.carto.selfhosted.plugins.module_utils._helm.lease import (  # noqa: E402
-    api_client,
     mask_secret_values,
 )
 
@@ -260,7 +256,7 @@ class _Unreachable(object):
 
 
 def main():
-    spec = auth_argument_spec(HELM_AUTH_ARG_SPEC)
+    spec = cluster_client.argument_spec(helm=True)
     spec.update(
         kubectl_binary=dict(type="str", default="kubectl"),
         release_name=dict(type="str", default="carto"),
@@ -276,7 +272,7 @@ def main():
         dry_run=dict(type="bool", default=True),
         dry_run_namespace=dict(type="str", default="default"),
     )
-    module = AnsibleHelmModule(argument_spec=spec, mutually_exclusive=HELM_AUTH_MUTUALLY_EXCLUSIVE,
+    module = AnsibleHelmModule(argument_spec=spec, mutually_exclusive=cluster_client.AUTH_MUTUALLY_EXCLUSIVE,
                                supports_check_mode=True)
     if not HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"))
@@ -289,7 +285,7 @@ def main():
     helm_binary = params.get("binary_path") or "helm"
     cli = _Cli(module, helm_binary, params["kubectl_binary"])
     try:
-        cluster = KubernetesReader(api_client(params))
+        cluster = KubernetesReader(cluster_client.api_client(params))
     except Exception as exc:  # pylint: disable=broad-except
         # no kubeconfig, a bad context: recorded as the cluster error
         cluster = _Unreachable(exc)

@@ -96,7 +96,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
+  - carto.selfhosted.cluster
 requirements:
   - kubernetes >= 24.2.0 (python client, for O(mode=port_forward))
   - cryptography >= 42.0.0
@@ -212,16 +212,15 @@ endpoint:
 
 import traceback
 
-from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.carto.selfhosted.plugins.module_utils import _endpoint_check as endpoint_check
-from ansible_collections.carto.selfhosted.plugins.module_utils._auth import auth_argument_spec
+from ansible_collections.carto.selfhosted.plugins.module_utils._k8s import client as cluster_client
 from ansible_collections.carto.selfhosted.plugins.module_utils.carto_checks import FAILED, failure_message
 
 
 def _argspec():
-    spec = auth_argument_spec(AUTH_ARG_SPEC)
+    spec = cluster_client.argument_spec()
     spec.update(
         mode=dict(type="str", choices=["port_forward", "direct"], default="port_forward"),
         namespace=dict(type="str"),
@@ -243,12 +242,11 @@ def _argspec():
 
 
 def _port_forward_connector(module):
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
     from kubernetes.client import CoreV1Api
     from kubernetes.client.exceptions import ApiException
 
     params = module.params
-    api_client = get_api_client(module=module).client.client  # K8SClient > DynamicClient > ApiClient
+    api_client = cluster_client.api_client(params)
     api = CoreV1Api(api_client)
     namespace = params["namespace"]
     try:
@@ -264,7 +262,8 @@ def _port_forward_connector(module):
 
 
 def main():
-    module = AnsibleK8SModule(argument_spec=_argspec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=_argspec(), mutually_exclusive=cluster_client.AUTH_MUTUALLY_EXCLUSIVE,
+                           supports_check_mode=True)
     params = module.params
     trust = None
     if params["ca_bundle"]:

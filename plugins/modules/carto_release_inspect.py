@@ -55,7 +55,8 @@ description:
     C(module_defaults). The Kubernetes client is built by kubernetes.core from these options as for
     M(kubernetes.core.k8s_info), and helm runs with them as for M(kubernetes.core.helm_info).
 extends_documentation_fragment:
-  - kubernetes.core.helm_common_options
+  - carto.selfhosted.cluster
+  - carto.selfhosted.cluster.HELM
 requirements:
   - kubernetes (Python client) >= 24.2.0
   - PyYAML
@@ -233,10 +234,7 @@ errors:
 
 from ansible.module_utils.basic import missing_required_lib  # noqa: E402
 from ansible_collections.kubernetes.core.plugins.module_utils.helm import AnsibleHelmModule, HAS_YAML  # noqa: E402
-from ansible_collections.kubernetes.core.plugins.module_utils.helm_args_common import (  # noqa: E402
-    HELM_AUTH_ARG_SPEC,
-    HELM_AUTH_MUTUALLY_EXCLUSIVE,
-)
+from ansible_collections.carto.selfhosted.plugins.module_utils._k8s import client as cluster_client  # noqa: E402
 
 try:
     import kubernetes  # noqa: F401  pylint: disable=unused-import
@@ -245,18 +243,16 @@ try:
 except ImportError:
     HAS_K8S = False
 
-from ansible_collections.carto.selfhosted.plugins.module_utils._auth import auth_argument_spec  # noqa: E402
 from ansible_collections.carto.selfhosted.plugins.module_utils._release_inspect import (  # noqa: E402
     HelmError,
     ReleaseReader,
-    api_client,
     helm_status,
     inspect_release,
 )
 
 
 def argument_spec():
-    spec = auth_argument_spec(HELM_AUTH_ARG_SPEC)
+    spec = cluster_client.argument_spec(helm=True)
     spec.update(
         release_name=dict(type="str", required=True, aliases=["name"]),
         release_namespace=dict(type="str", required=True, aliases=["namespace"]),
@@ -271,7 +267,7 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleHelmModule(argument_spec=argument_spec(), mutually_exclusive=HELM_AUTH_MUTUALLY_EXCLUSIVE,
+    module = AnsibleHelmModule(argument_spec=argument_spec(), mutually_exclusive=cluster_client.AUTH_MUTUALLY_EXCLUSIVE,
                                supports_check_mode=True)
     if not HAS_K8S:
         module.fail_json(msg=missing_required_lib("kubernetes"))
@@ -290,7 +286,7 @@ def main():
         return helm_status(lambda argv: module.run_helm_command(argv, fails_on_error=False), helm, name, namespace)
 
     result = inspect_release(
-        ReleaseReader(lambda: api_client(params), namespace, selector), read_status, name, namespace,
+        ReleaseReader(lambda: cluster_client.api_client(params), namespace, selector), read_status, name, namespace,
         wait_timeout=params["wait_timeout"], poll_interval=params["poll_interval"],
         router_service=params["router_service"], load_balancer_timeout=params["load_balancer_timeout"],
         ingress=params["ingress"])

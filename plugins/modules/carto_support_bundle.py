@@ -82,7 +82,7 @@ options:
         at the time (a hook Job's pod may be gone by now). Scrubbed of secret values like every file.
     type: dict
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
+  - carto.selfhosted.cluster
 requirements:
   - kubernetes >= 24.2.0 (python client)
 notes:
@@ -126,13 +126,12 @@ errors:
 import os
 import traceback
 
-from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.carto.selfhosted.plugins.module_utils import _process, k8s_status
 from ansible_collections.carto.selfhosted.plugins.module_utils import _support_bundle as support_bundle
 from ansible_collections.carto.selfhosted.plugins.module_utils._values.secrets import redact_values, secret_values
-from ansible_collections.carto.selfhosted.plugins.module_utils._auth import auth_argument_spec
+from ansible_collections.carto.selfhosted.plugins.module_utils._k8s import client as cluster_client
 
 try:
     import yaml
@@ -143,7 +142,7 @@ COMMAND_TIMEOUT = 120  # seconds per kubectl/helm command: a broken cluster must
 
 
 def _argspec():
-    spec = auth_argument_spec(AUTH_ARG_SPEC)
+    spec = cluster_client.argument_spec()
     spec.update(
         namespace=dict(type="str", required=True),
         release_name=dict(type="str", default="carto"),
@@ -162,13 +161,12 @@ def _argspec():
 
 class Collector(object):
     def __init__(self, module):
-        from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
         from kubernetes import client as k8s
 
         self.module = module
         self.params = module.params
         self.ns = module.params["namespace"]
-        self.api_client = get_api_client(module=module).client.client
+        self.api_client = cluster_client.api_client(module.params)
         self.core = k8s.CoreV1Api(self.api_client)
         self.apps = k8s.AppsV1Api(self.api_client)
         self.k8s = k8s
@@ -347,7 +345,8 @@ class Collector(object):
 
 
 def main():
-    module = AnsibleK8SModule(argument_spec=_argspec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=_argspec(), mutually_exclusive=cluster_client.AUTH_MUTUALLY_EXCLUSIVE,
+                           supports_check_mode=True)
     dest = module.params["dest"]
     if module.check_mode:
         module.exit_json(changed=True, path=dest, errors=[])

@@ -68,6 +68,8 @@ description:
 requirements:
   - PyYAML
   - jsonschema >= 4.0 (Draft 2020-12)
+extends_documentation_fragment:
+  - carto.selfhosted.cluster
 options:
   sources:
     description:
@@ -129,31 +131,6 @@ options:
         kubernetes client import) per play host; U(https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes) I(External database) creates these
         Secrets before C(helm install).
     type: str
-  kubeconfig:
-    description:
-      - Path to a kubeconfig, or its content as a dict, for I(secrets_namespace). Defaults to C(K8S_AUTH_KUBECONFIG),
-        then C(~/.kube/config) / in-cluster configuration.
-    type: raw
-    aliases: [kubeconfig_path]
-  context:
-    description: kubeconfig context for I(secrets_namespace) (C(K8S_AUTH_CONTEXT)).
-    type: str
-    aliases: [kube_context]
-  host:
-    description: API server URL for I(secrets_namespace) (C(K8S_AUTH_HOST)).
-    type: str
-  api_key:
-    description: Bearer token for I(host) (C(K8S_AUTH_API_KEY)).
-    type: str
-  ca_cert:
-    description: CA bundle to verify the API server (C(K8S_AUTH_SSL_CA_CERT)).
-    type: path
-    aliases: [ssl_ca_cert]
-  validate_certs:
-    description: Verify the API server's certificate (C(K8S_AUTH_VERIFY_SSL)).
-    type: bool
-    default: true
-    aliases: [verify_ssl]
   domain_required:
     description:
       - Require C(appConfigValues.selfHostedDomain) to be set by one of the sources (the chart default is a
@@ -372,10 +349,11 @@ import os
 import tempfile
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
+from ansible_collections.carto.selfhosted.plugins.module_utils._k8s import client as cluster_client
 from ansible_collections.carto.selfhosted.plugins.module_utils._values import loader as values_loader
 from ansible_collections.carto.selfhosted.plugins.module_utils._values import problems as values_problems
 from ansible_collections.carto.selfhosted.plugins.module_utils._values import schema as values_schema
@@ -383,7 +361,7 @@ from ansible_collections.carto.selfhosted.plugins.module_utils._values import se
 from ansible_collections.carto.selfhosted.plugins.module_utils._values import validate as values_validate
 
 
-ARGUMENT_SPEC = dict(
+ARGUMENT_SPEC = cluster_client.argument_spec(
     sources=dict(type="list", elements="dict", required=True, options=dict(
         name=dict(type="str"),
         path=dict(type="path"),
@@ -397,14 +375,6 @@ ARGUMENT_SPEC = dict(
     external_tls_termination=dict(type="bool", default=False),
     warn_inline_secrets=dict(type="bool", default=True),
     secrets_namespace=dict(type="str", no_log=False),
-    kubeconfig=dict(type="raw", aliases=["kubeconfig_path"], no_log=True,
-                    fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG"])),
-    context=dict(type="str", aliases=["kube_context"], fallback=(env_fallback, ["K8S_AUTH_CONTEXT"])),
-    host=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_HOST"])),
-    api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["K8S_AUTH_API_KEY"])),
-    ca_cert=dict(type="path", aliases=["ssl_ca_cert"], fallback=(env_fallback, ["K8S_AUTH_SSL_CA_CERT"])),
-    validate_certs=dict(type="bool", default=True, aliases=["verify_ssl"],
-                        fallback=(env_fallback, ["K8S_AUTH_VERIFY_SSL"])),
     write=dict(type="dict", options=dict(
         path=dict(type="path", required=True),
         content=dict(type="str", required=True),
@@ -469,9 +439,7 @@ def _cluster_secrets(module, params):
     """{name: [data keys]} of the Secrets in ``secrets_namespace`` (one list call; values are dropped)."""
     namespace = params["secrets_namespace"]
     try:
-        from ansible_collections.carto.selfhosted.plugins.module_utils._helm.lease import api_client
-
-        client = api_client(params)
+        client = cluster_client.api_client(params)
         response = client.call_api("/api/v1/namespaces/%s/secrets" % namespace, "GET",
                                    header_params={"Accept": "application/json"}, auth_settings=["BearerToken"],
                                    _preload_content=False, _return_http_data_only=True, _request_timeout=60)
@@ -546,6 +514,7 @@ def _mask(module, values):
 def main():
     module = AnsibleModule(
         argument_spec=ARGUMENT_SPEC,
+        mutually_exclusive=cluster_client.AUTH_MUTUALLY_EXCLUSIVE,
         supports_check_mode=True,
     )
     if not values_loader.HAS_YAML:

@@ -34,7 +34,8 @@ description:
   - The Lease is bookkeeping that lives only during a run, so the module always reports C(changed=false).
   - In check mode nothing is written; the module reports whether the Lease is free.
 extends_documentation_fragment:
-  - kubernetes.core.helm_common_options
+  - carto.selfhosted.cluster
+  - carto.selfhosted.cluster.HELM
 requirements:
   - kubernetes (Python client) >= 24.2.0
 options:
@@ -150,10 +151,7 @@ took_over:
 
 from ansible.module_utils.basic import missing_required_lib  # noqa: E402
 from ansible_collections.kubernetes.core.plugins.module_utils.helm import AnsibleHelmModule  # noqa: E402
-from ansible_collections.kubernetes.core.plugins.module_utils.helm_args_common import (  # noqa: E402
-    HELM_AUTH_ARG_SPEC,
-    HELM_AUTH_MUTUALLY_EXCLUSIVE,
-)
+from ansible_collections.carto.selfhosted.plugins.module_utils._k8s import client as cluster_client  # noqa: E402
 
 try:
     import kubernetes  # noqa: F401  pylint: disable=unused-import
@@ -172,7 +170,6 @@ from ansible_collections.carto.selfhosted.plugins.module_utils._helm.ops import 
 
 def main():
     spec = release_argument_spec(
-        HELM_AUTH_ARG_SPEC,
         lock_options=False,
         lock_name=dict(type="str"),
         holder=dict(type="str"),
@@ -181,7 +178,7 @@ def main():
         wait_timeout=dict(type="int", default=600),
         poll_interval=dict(type="int", default=2),
     )
-    module = AnsibleHelmModule(argument_spec=spec, mutually_exclusive=HELM_AUTH_MUTUALLY_EXCLUSIVE,
+    module = AnsibleHelmModule(argument_spec=spec, mutually_exclusive=cluster_client.AUTH_MUTUALLY_EXCLUSIVE,
                                required_if=[("state", "absent", ["holder"])], supports_check_mode=True)
     if not HAS_K8S:
         module.fail_json(msg=missing_required_lib("kubernetes"))

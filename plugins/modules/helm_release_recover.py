@@ -38,7 +38,8 @@ description:
   - With I(lock_holder) the release lock is renewed while the module waits or rolls back.
   - In check mode it reports what it would do without doing it.
 extends_documentation_fragment:
-  - kubernetes.core.helm_common_options
+  - carto.selfhosted.cluster
+  - carto.selfhosted.cluster.HELM
 requirements:
   - helm >= 3.7 (C(uninstall --wait))
   - kubernetes (Python client), when I(lock_holder) is set
@@ -169,10 +170,7 @@ commands:
 
 from ansible.module_utils.basic import missing_required_lib  # noqa: E402
 from ansible_collections.kubernetes.core.plugins.module_utils.helm import AnsibleHelmModule, HAS_YAML  # noqa: E402
-from ansible_collections.kubernetes.core.plugins.module_utils.helm_args_common import (  # noqa: E402
-    HELM_AUTH_ARG_SPEC,
-    HELM_AUTH_MUTUALLY_EXCLUSIVE,
-)
+from ansible_collections.carto.selfhosted.plugins.module_utils._k8s import client as cluster_client  # noqa: E402
 from ansible_collections.carto.selfhosted.plugins.module_utils._helm.cli import HelmRelease  # noqa: E402
 from ansible_collections.carto.selfhosted.plugins.module_utils._helm.lease import (  # noqa: E402
     lock_from_params,
@@ -187,7 +185,6 @@ from ansible_collections.carto.selfhosted.plugins.module_utils._helm.ops import 
 
 def main():
     spec = release_argument_spec(
-        HELM_AUTH_ARG_SPEC,
         pending_timeout=dict(type="int", default=900),
         orphaned_since=dict(type="str"),
         wait_timeout=dict(type="int", default=600),
@@ -196,7 +193,7 @@ def main():
         timeout=dict(type="int", default=600),
         history_max=dict(type="int", default=10),
     )
-    module = AnsibleHelmModule(argument_spec=spec, mutually_exclusive=HELM_AUTH_MUTUALLY_EXCLUSIVE,
+    module = AnsibleHelmModule(argument_spec=spec, mutually_exclusive=cluster_client.AUTH_MUTUALLY_EXCLUSIVE,
                                supports_check_mode=True)
     if not HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"))

@@ -66,7 +66,8 @@ description:
     release's previous method); the module passes no apply flags, so each major keeps its own default."
   - Check mode reports whether an upgrade would run (and the diff in diff mode) without running it.
 extends_documentation_fragment:
-  - kubernetes.core.helm_common_options
+  - carto.selfhosted.cluster
+  - carto.selfhosted.cluster.HELM
 requirements:
   - helm 3 (>= 3.7) or helm 4
   - PyYAML
@@ -464,10 +465,7 @@ recovery:
 
 from ansible.module_utils.basic import missing_required_lib  # noqa: E402
 from ansible_collections.kubernetes.core.plugins.module_utils.helm import AnsibleHelmModule, HAS_YAML  # noqa: E402
-from ansible_collections.kubernetes.core.plugins.module_utils.helm_args_common import (  # noqa: E402
-    HELM_AUTH_ARG_SPEC,
-    HELM_AUTH_MUTUALLY_EXCLUSIVE,
-)
+from ansible_collections.carto.selfhosted.plugins.module_utils._k8s import client as cluster_client  # noqa: E402
 from ansible_collections.carto.selfhosted.plugins.module_utils._helm.cli import HelmRelease  # noqa: E402
 from ansible_collections.carto.selfhosted.plugins.module_utils._helm.lease import (  # noqa: E402
     lock_from_params,
@@ -487,7 +485,6 @@ from ansible_collections.carto.selfhosted.plugins.module_utils._helm.ops import 
 
 def argument_spec():
     spec = release_argument_spec(
-        HELM_AUTH_ARG_SPEC,
         chart_ref=dict(type="str", required=True),
         chart_repo_url=dict(type="str"),
         chart_version=dict(type="str"),
@@ -519,7 +516,7 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleHelmModule(argument_spec=argument_spec(), mutually_exclusive=HELM_AUTH_MUTUALLY_EXCLUSIVE,
+    module = AnsibleHelmModule(argument_spec=argument_spec(), mutually_exclusive=cluster_client.AUTH_MUTUALLY_EXCLUSIVE,
                                supports_check_mode=True)
     if not HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"))

@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover - PyYAML is a requirement of ansible-cor
     yaml = None
 
 from ansible_collections.carto.selfhosted.plugins.module_utils._helm.history import _yaml, normalise_history
-from ansible_collections.carto.selfhosted.plugins.module_utils._helm.lease import api_client
+from ansible_collections.carto.selfhosted.plugins.module_utils._k8s.client import api_client
 
 
 # --------------------------------------------------------------------------- diagnostics

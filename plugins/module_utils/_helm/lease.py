@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2025, carto.selfhosted maintainers
 # SPDX-License-Identifier: Apache-2.0
-"""Private: the release lock, a ``coordination.k8s.io`` Lease (state, body, acquire/renew/release), the
-kubernetes client of the modules and their common argument spec.
+"""Private: the release lock, a ``coordination.k8s.io`` Lease (state, body, acquire/renew/release), and the
+argument spec the release modules share (the cluster options of module_utils/_k8s/client.py, the release, the
+lock).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,7 +14,7 @@ import datetime
 import os
 import time
 import uuid
-from ansible_collections.carto.selfhosted.plugins.module_utils._auth import auth_argument_spec
+from ansible_collections.carto.selfhosted.plugins.module_utils._k8s import client as cluster_client
 from ansible_collections.carto.selfhosted.plugins.module_utils._values.secrets import secret_values
 
 from ansible_collections.carto.selfhosted.plugins.module_utils._helm.history import format_time, parse_time, utcnow
@@ -69,35 +70,6 @@ def default_holder():
     return "%s-%d-%s" % (os.uname()[1] if hasattr(os, "uname") else "host", os.getpid(), uuid.uuid4().hex[:8])
 
 
-def api_client(params):
-    """A kubernetes ApiClient from the helm auth options (kubeconfig path or dict, context, host, api_key...)."""
-    from kubernetes import client as k8s_client, config as k8s_config
-
-    kubeconfig = params.get("kubeconfig")
-    context = params.get("context")
-    configuration = k8s_client.Configuration()
-    if isinstance(kubeconfig, dict):
-        k8s_config.load_kube_config_from_dict(kubeconfig, context=context, client_configuration=configuration)
-    elif kubeconfig or os.environ.get("KUBECONFIG") or os.path.exists(os.path.expanduser("~/.kube/config")) \
-            or not params.get("host"):
-        try:
-            k8s_config.load_kube_config(config_file=os.path.expanduser(kubeconfig) if kubeconfig else None,
-                                        context=context, client_configuration=configuration)
-        except Exception:  # pylint: disable=broad-except
-            if kubeconfig or not os.environ.get("KUBERNETES_SERVICE_HOST"):
-                raise
-            k8s_config.load_incluster_config(client_configuration=configuration)
-    if params.get("host"):
-        configuration.host = params["host"]
-    if params.get("api_key"):
-        configuration.api_key = {"authorization": "Bearer " + params["api_key"]}
-    if params.get("ca_cert"):
-        configuration.ssl_ca_cert = params["ca_cert"]
-    if params.get("validate_certs") is False:
-        configuration.verify_ssl = False
-    return k8s_client.ApiClient(configuration)
-
-
 class LockLost(Exception):
     pass
 
@@ -115,7 +87,7 @@ class LeaseLock(object):
     def __init__(self, params, name, namespace, holder, duration, release_name, clock=utcnow, sleep=time.sleep):
         from kubernetes import client as k8s_client
 
-        self._api_client = api_client(params)
+        self._api_client = cluster_client.api_client(params)
         self.api = k8s_client.CoordinationV1Api(self._api_client)
         self.name = name
         self.namespace = namespace
@@ -249,15 +221,14 @@ LOCK_ARG_SPEC = dict(
 )
 
 
-def release_argument_spec(auth_spec, lock_options=True, **options):
-    """The argument spec every release module starts from.
+def release_argument_spec(lock_options=True, **options):
+    """The argument spec (dict) every release module starts from.
 
-    ``auth_spec`` is kubernetes.core's ``HELM_AUTH_ARG_SPEC`` (Helm CLI and cluster access; ``kubeconfig`` no_log on
-    every kubernetes.core 6.x: module_utils/_auth.py); then the
-    release (``release_name`` / ``release_namespace``), the run's Lease options when ``lock_options`` is true,
-    and the module's own ``options``.
+    The cluster and helm options (module_utils/_k8s/client.py, doc fragments ``carto.selfhosted.cluster`` and
+    ``carto.selfhosted.cluster.HELM``), then the release (``release_name`` / ``release_namespace``), the run's Lease
+    options when ``lock_options`` is true, and the module's own ``options``.
     """
-    spec = auth_argument_spec(auth_spec)
+    spec = cluster_client.argument_spec(helm=True)
     if lock_options:
         spec.update(LOCK_ARG_SPEC)
     spec.update(

@@ -31,8 +31,8 @@ from ansible_collections.carto.selfhosted.plugins.module_utils._helm.history imp
     values_diff,
     values_equal,
 )
+from ansible_collections.carto.selfhosted.plugins.module_utils._k8s.client import api_client
 from ansible_collections.carto.selfhosted.plugins.module_utils._helm.lease import (
-    api_client,
     LeaseLock,
     LockLost,
     default_holder,

@@ -26,13 +26,6 @@ def module():
         return AnsibleModule(argument_spec={})
 
 
-class _K8sLike(object):
-    """Like kubernetes.core's AnsibleK8SModule: the AnsibleModule inside, run_command not forwarded."""
-
-    def __init__(self, inner):
-        self._module = inner
-
-
 def test_output_and_environment(module):
     rc, out, err, timed_out, value = _process.run(
         module, [sys.executable, "-c", "import os, sys; print(os.environ['CARTO_T']); sys.stderr.write('e')"],
@@ -47,8 +40,8 @@ def test_arguments_are_not_expanded(module):
 
 def test_timeout_kills_the_command(module):
     started = time.monotonic()
-    rc, _out, _err, timed_out, _value = _process.run(_K8sLike(module), [sys.executable, "-c", "import time; "
-                                                                        "time.sleep(30)"], timeout=0.5)
+    rc, _out, _err, timed_out, _value = _process.run(module, [sys.executable, "-c", "import time; time.sleep(30)"],
+                                                     timeout=0.5)
     assert timed_out and rc == -signal.SIGKILL
     assert time.monotonic() - started < 10
 

@@ -459,16 +459,6 @@ def test_absent_release():
 # --------------------------------------------------------------------------- kubernetes client
 
 
-def test_k8s_auth_passes_only_what_is_set():
-    params = {"kubeconfig": "/k/config", "context": "kind-carto", "host": None, "api_key": None, "ca_cert": None,
-              "validate_certs": True, "binary_path": "/bin/helm", "release_name": "carto"}
-    assert ci.k8s_auth(params) == {"kubeconfig": "/k/config", "context": "kind-carto"}
-    params.update(kubeconfig={"clusters": []}, host="https://k8s:6443", api_key="t0ken", ca_cert="/ca.pem",
-                  validate_certs=False)
-    assert ci.k8s_auth(params) == {"kubeconfig": {"clusters": []}, "context": "kind-carto", "host": "https://k8s:6443",
-                                   "api_key": "t0ken", "ca_cert": "/ca.pem", "validate_certs": False}
-
-
 class FakeResponse(object):
     def __init__(self, data):
         self.data = json.dumps(data).encode()

@@ -203,7 +203,10 @@ def test_documentation_matches_argument_spec():
     doc = yaml.safe_load(carto_values_validate.DOCUMENTATION)
     assert doc["module"] == "carto_values_validate" and doc["version_added"] == "0.1.0"
     assert doc["short_description"] and doc["author"]
-    assert _doc_options(doc["options"]) == _spec_options(carto_values_validate.ARGUMENT_SPEC)
+    assert doc["extends_documentation_fragment"] == ["carto.selfhosted.cluster"]
+    from ansible_collections.carto.selfhosted.plugins.doc_fragments.cluster import ModuleDocFragment
+    options = dict(doc["options"], **yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
+    assert _doc_options(options) == _spec_options(carto_values_validate.ARGUMENT_SPEC)
     yaml.safe_load(carto_values_validate.EXAMPLES)
     returned = yaml.safe_load(carto_values_validate.RETURN)
     assert {"problems", "errors", "validation_warnings", "referenced_secrets", "merged_values_redacted",
@@ -288,11 +291,11 @@ def _secret_refs_source():
 
 
 def test_secrets_namespace_lists_names_and_keys_only(capsys, monkeypatch):
-    from ansible_collections.carto.selfhosted.plugins.module_utils._helm import lease as helm_lease
+    from ansible_collections.carto.selfhosted.plugins.module_utils._k8s import client as cluster_client
 
     client = _FakeClient(items=[{"metadata": {"name": "carto-redis"},
                                  "data": {"password": "c2VjcmV0LXZhbHVlLTk4Nw=="}}])
-    monkeypatch.setattr(helm_lease, "api_client", lambda params: client)
+    monkeypatch.setattr(cluster_client, "api_client", lambda params: client)
     code, result, raw = run({"sources": [_secret_refs_source()], "secrets_namespace": "carto"}, capsys)
     assert code == 0, result
     assert client.paths == [("GET", "/api/v1/namespaces/carto/secrets")]
@@ -301,10 +304,10 @@ def test_secrets_namespace_lists_names_and_keys_only(capsys, monkeypatch):
 
 
 def test_secrets_namespace_reports_a_missing_key_and_merges_with_existing_secrets(capsys, monkeypatch):
-    from ansible_collections.carto.selfhosted.plugins.module_utils._helm import lease as helm_lease
+    from ansible_collections.carto.selfhosted.plugins.module_utils._k8s import client as cluster_client
 
     client = _FakeClient(items=[{"metadata": {"name": "carto-redis"}, "data": {"other": "eA=="}}])
-    monkeypatch.setattr(helm_lease, "api_client", lambda params: client)
+    monkeypatch.setattr(cluster_client, "api_client", lambda params: client)
     code, result, _raw = run({"sources": [_secret_refs_source()], "secrets_namespace": "carto"}, capsys)
     assert code == 1 and "carto-redis" in result["msg"] and "password" in result["msg"]
     # The play creates the key later (existing_secrets): merged with what the cluster has, it passes.
@@ -314,10 +317,10 @@ def test_secrets_namespace_reports_a_missing_key_and_merges_with_existing_secret
 
 
 def test_secrets_namespace_unreachable_cluster_names_the_fix(capsys, monkeypatch):
-    from ansible_collections.carto.selfhosted.plugins.module_utils._helm import lease as helm_lease
+    from ansible_collections.carto.selfhosted.plugins.module_utils._k8s import client as cluster_client
 
     client = _FakeClient(error=ConnectionRefusedError("[Errno 111] Connection refused"))
-    monkeypatch.setattr(helm_lease, "api_client", lambda params: client)
+    monkeypatch.setattr(cluster_client, "api_client", lambda params: client)
     code, result, _raw = run({"sources": [_secret_refs_source()], "secrets_namespace": "carto"}, capsys)
     assert code == 1
     assert result["msg"].startswith("Could not list the Secrets of namespace carto: [Errno 111] Connection refused")
@@ -325,10 +328,10 @@ def test_secrets_namespace_unreachable_cluster_names_the_fix(capsys, monkeypatch
 
 
 def test_secrets_namespace_is_not_read_when_the_play_creates_every_referenced_secret(capsys, monkeypatch):
-    from ansible_collections.carto.selfhosted.plugins.module_utils._helm import lease as helm_lease
+    from ansible_collections.carto.selfhosted.plugins.module_utils._k8s import client as cluster_client
 
     client = _FakeClient(error=AssertionError("the cluster must not be read"))
-    monkeypatch.setattr(helm_lease, "api_client", lambda params: client)
+    monkeypatch.setattr(cluster_client, "api_client", lambda params: client)
     code, result, _raw = run({"sources": [_secret_refs_source()], "secrets_namespace": "carto",
                               "existing_secrets": {"carto-redis": ["password"]}}, capsys)
     assert code == 0, result
