@@ -50,9 +50,8 @@ options:
     default: true
     aliases: [verify_ssl]
 notes:
-  - The client is kubernetes.core's (C(get_api_client)), the one kubernetes.core.k8s_info uses.
-requirements:
-  - kubernetes (Python client) >= 24.2.0
+  - The client is kubernetes.core's (C(get_api_client)), the one kubernetes.core.k8s_info uses. Each module lists
+    when it needs the kubernetes Python client.
 """
 
     HELM = r"""

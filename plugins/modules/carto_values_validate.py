@@ -68,6 +68,7 @@ description:
 requirements:
   - PyYAML
   - jsonschema >= 4.0 (Draft 2020-12)
+  - kubernetes (Python client) >= 24.2.0, for I(secrets_namespace)
 extends_documentation_fragment:
   - carto.selfhosted.cluster
 options:

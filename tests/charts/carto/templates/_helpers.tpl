@@ -17,11 +17,10 @@ Component table: values key => component name and what the test double wires
 into it. "secretEnv" lists environment variables taken from appSecrets /
 cartoSecrets (see carto.secretAssociation); "db"/"redis"/"google" say whether
 the pod gets the PostgreSQL / Redis connection and the default Google service
-account key.
+account key; "noSecret": no Secret (nor envFrom of it) of the component's own
+(accounts-www, notifier and router have a ConfigMap only in carto/carto
+1.287.1); "container": the main container's name (default: the component name).
 */}}
-{{- /* Per component: its Secret and envFrom unless noSecret (accounts-www, notifier and router have a ConfigMap
-only in carto/carto 1.287.1), the Postgres (db) and Redis (redis) env, the Google service account volume (google),
-the main container's name (container, default name). */}}
 {{- define "carto.components" -}}
 accountsWww:
   name: accounts-www
