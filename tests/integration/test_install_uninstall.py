@@ -1,6 +1,7 @@
 """playbooks/install.yml and playbooks/uninstall.yml on the local control plane."""
 
 import json
+import re
 
 import pytest
 
@@ -31,6 +32,28 @@ def test_bad_domain_stops_before_any_change(local_cluster, base_vars, namespace)
     # Nothing in the cluster changed: no namespace, hence no Secret and no release.
     assert local_cluster.kubectl("get", "namespace", namespace, check=False).returncode != 0
     assert namespace not in local_cluster.helm("list", "--all-namespaces", "--all", "-o", "json").stdout
+
+
+def test_tags_validate_is_a_validation_only_run(local_cluster, base_vars, namespace, tmp_path):
+    """--tags validate: the values and certificates are checked (customizations.yaml written on the controller), no
+    task of another phase runs and nothing in the cluster is created; a bad value still fails the run."""
+    extra = dict(base_vars, carto_output_dir=str(tmp_path / "out"), carto_tls={"mode": "self_signed"})
+    checked = local_cluster.run_playbook("playbooks/install.yml", extra, args=["--tags", "validate"])
+    assert checked.rc == 0, str(checked)
+    assert checked.recap["changed"] <= 1, str(checked)  # customizations.yaml, on the controller only
+    assert (tmp_path / "out" / "customizations.yaml").is_file()
+    # Ansible tags each role's argument validation (meta/argument_specs.yml) always: it checks inputs only.
+    ran = set(re.findall(r"^TASK \[([^:\]]+) : (?!Validating arguments against arg spec)", checked.stdout, re.M))
+    assert ran and ran <= {"carto.selfhosted.values", "carto.selfhosted.secrets", "carto.selfhosted.postgres_operator"}, ran
+    assert "Check the postgres_operator settings" in checked.stdout and "Install or upgrade PGO" not in checked.stdout
+    assert "Validate the values sources and the merged values" in checked.stdout
+    assert local_cluster.kubectl("get", "namespace", namespace, check=False).returncode != 0
+    assert namespace not in local_cluster.helm("list", "--all-namespaces", "--all", "-o", "json").stdout
+
+    refused = local_cluster.run_playbook("playbooks/install.yml", dict(extra, carto_domain="https://x.example.com"),
+                                         args=["--tags", "validate"])
+    assert refused.rc != 0 and "inventory variable carto_domain: appConfigValues.selfHostedDomain" in refused.output
+    assert local_cluster.kubectl("get", "namespace", namespace, check=False).returncode != 0
 
 
 def _state(local_cluster, namespace):
