@@ -32,7 +32,7 @@ description:
     U(https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes) I(Post-installation checks)), then runs C(helm rollback <release>
     <previous revision> --wait) to the last C(deployed) (else C(superseded)) revision, and fails with the report.
     A failed first install has nothing to roll back to and stays C(failed); the next run installs over it."
-  - "A release whose last revision is pending-* is refused (run M(carto.selfhosted.helm_release_recover) first;
+  - "Without I(recover=true), a release whose last revision is pending-* is refused (set I(recover=true);
     U(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md) I(Helm upgrade fails: another operation
     (install/upgrade/rollback) is in
     progress))."
@@ -40,12 +40,12 @@ description:
     the values role's redaction) is masked in everything the module returns, including helm's error
     output. RV(diff) and RV(values_diff) show the values with secrets replaced by C(<redacted>); secrets that changed
     are only named in RV(secrets_changed)."
-  - With I(lock_holder) the release lock (M(carto.selfhosted.helm_release_lock)) is renewed while helm runs.
+  - With I(lock_holder) (the holder of a release lock taken by the caller), that Lease is renewed while helm runs.
   - "One call for the whole deployment (what the C(carto.selfhosted.deploy) role uses): with I(lock=true) the module
-    takes the release lock itself (as M(carto.selfhosted.helm_release_lock) does, waiting up to I(lock_wait_timeout)
+    takes the release lock itself (a Lease I(lock_name) in the release namespace, waiting up to I(lock_wait_timeout)
     seconds), renews it while helm runs and releases it at the end, also when the upgrade fails; with
     I(recover=true) it first recovers a release left C(pending-install), C(pending-upgrade) or C(pending-rollback)
-    by a killed run, exactly as M(carto.selfhosted.helm_release_recover) does
+    by a killed run (rollback to the last good revision, or a reinstall of a first install, history kept)
     (U(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md)
     I(Helm upgrade fails: another operation (install/upgrade/rollback) is in progress)). A lock taken over from a run
     that stopped renewing it makes that run's pending revision abandoned (I(orphaned_since) is then the acquire time
@@ -179,7 +179,7 @@ options:
     type: str
   lock_holder:
     description:
-      - Holder identity of the release lock (from M(carto.selfhosted.helm_release_lock)).
+      - Holder identity of a release lock (Lease I(lock_name)) the caller already holds.
       - The lock is renewed while helm runs.
     type: str
   lock_duration:
@@ -202,7 +202,7 @@ options:
     type: int
     default: 2
   recover:
-    description: Recover a release left pending-* before the upgrade (M(carto.selfhosted.helm_release_recover)).
+    description: Recover a release left pending-* before the upgrade (rollback or reinstall; RV(recovery)).
     type: bool
     default: false
   pending_timeout:
@@ -223,18 +223,15 @@ options:
     type: int
     default: 5
 notes:
-  - "Failure messages of I(lock=true) and I(recover=true) are those of M(carto.selfhosted.helm_release_lock)
-    (C(Release <name> in namespace <ns> is locked by <holder> ...), C(Could not read or write the Lease ...)) and of
-    M(carto.selfhosted.helm_release_recover) (C(Release <name> in namespace <ns>: revision <n> has been pending-upgrade
-    for <n> s ... Waited <n> s ...), C(Recovery of release <name> ... failed: ...))."
+  - "Failure messages of I(lock=true): C(Release <name> in namespace <ns> is locked by <holder> ...),
+    C(Could not read or write the Lease ...); of I(recover=true): C(Release <name> in namespace <ns>: revision <n>
+    has been pending-upgrade for <n> s ... Waited <n> s ...), C(Recovery of release <name> ... failed: ...)."
   - "Failure messages: C(Release <name> in namespace <ns> is <pending-*> (revision <n>) ... run
-    carto.selfhosted.helm_release_recover first), C(Refusing to downgrade chart <name> from <deployed> (revision <n>)
+    with recover=true (the carto.selfhosted.deploy role does)), C(Refusing to downgrade chart <name> from <deployed> (revision <n>)
     to <version> ... set deploy_allow_downgrade (carto_allow_downgrade) to true), C(helm show chart <ref> failed ...),
     C(helm upgrade of release <name> ... failed: <helm error>. Rolled back to revision <n> (now <status>) ...),
     C(... The rollback to revision <n> failed too: <error>), C(... It was a first install: nothing to roll back to)."
 seealso:
-  - module: carto.selfhosted.helm_release_recover
-  - module: carto.selfhosted.helm_release_lock
   - module: kubernetes.core.helm
 """
 
@@ -447,7 +444,7 @@ commands:
   elements: str
 lock:
   description:
-    - With I(lock=true), the release lock - the return values of M(carto.selfhosted.helm_release_lock) (C(holder),
+    - With I(lock=true), the release lock (C(holder),
       C(lock_name), C(acquired), C(waited) in seconds, C(held_by), C(took_over)) and C(released) (deleted at the end).
     - Null without I(lock=true).
   returned: always
@@ -456,7 +453,7 @@ lock:
            "released": true, "waited": 0.0, "held_by": null, "took_over": null}
 recovery:
   description:
-    - With I(recover=true), the return values of M(carto.selfhosted.helm_release_recover) (C(found), C(action),
+    - With I(recover=true), what was found and done (C(found), C(action) none, rollback or reinstall,
       C(target_revision), C(waited) in seconds, C(report), C(history), C(commands)). Null without I(recover=true).
   returned: always
   type: dict

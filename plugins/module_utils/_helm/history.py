@@ -25,7 +25,7 @@ PENDING_STATES = ("pending-install", "pending-upgrade", "pending-rollback")
 GOOD_STATES = ("deployed", "superseded")
 
 
-PENDING_TIMEOUT = 900  # seconds, default of helm_release_recover's pending_timeout
+PENDING_TIMEOUT = 900  # seconds, default of helm_release_upgrade's pending_timeout
 
 
 DOC_STUCK = ('https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md "Helm upgrade fails: another operation '

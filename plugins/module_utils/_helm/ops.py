@@ -2,10 +2,8 @@
 # Copyright: (c) 2025, carto.selfhosted maintainers
 # SPDX-License-Identifier: Apache-2.0
 """The three release operations - take the release lock, recover a release left pending, upgrade -
-as functions, so that carto.selfhosted.helm_release_lock, helm_release_recover and
-helm_release_upgrade each run one of them, and helm_release_upgrade can run all three in one
-process (``lock=true``, ``recover=true``: one Python start and one kubernetes client import
-instead of four module runs).
+as functions, which carto.selfhosted.helm_release_upgrade runs in one process (``lock=true``,
+``recover=true``: one Python start and one kubernetes client import for the whole deployment).
 
 Each function returns the module result (a dict) or raises ``ReleaseError(msg, result)``; the
 module turns that into ``exit_json`` / ``fail_json``. Sources: see module_utils/_helm/history.py.
@@ -152,7 +150,7 @@ def _found(plan):
 def recover(helm, pending_timeout, orphaned_since, wait_timeout, poll_interval, wait, timeout, history_max,
             check_mode, renew=None, sleep=time.sleep):
     """Read the status and history; wait for an operation in progress; roll back or uninstall (history kept)
-    a release left pending-* by a killed run. Returns the helm_release_recover result."""
+    a release left pending-* by a killed run. Returns the RV(recovery) of helm_release_upgrade."""
     renew = renew or (lambda: None)
     name, namespace = helm.name, helm.namespace
     start = time.monotonic()
@@ -248,7 +246,7 @@ def upgrade(helm, params, check_mode, diff_mode, renewer=None, recovery=None):
             result["changed"] = True
             return result
         raise ReleaseError("Release %s in namespace %s is %s (revision %s): another operation is in progress or was "
-                           "killed; run carto.selfhosted.helm_release_recover first." % (
+                           "killed; run again with recover=true (the carto.selfhosted.deploy role does)." % (
                                name, namespace, last["status"], last["revision"]), result)
 
     deployed = [h for h in history if h.get("status") == "deployed"]

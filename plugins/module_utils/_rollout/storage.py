@@ -13,7 +13,7 @@ Storage format (Helm's ``secrets`` driver, the default, and ``configmaps``): obj
 ``sh.helm.release.v1.<release>.v<revision>`` with labels ``name``, ``owner=helm``, ``status``, ``version``, and the
 release as base64(gzip(JSON)) under ``release`` (https://helm.sh/docs/topics/advanced/#storage-backends).
 Other drivers (``sql``, ``memory``) are not touched: ``mark_failed`` returns False and the release stays pending,
-which the next run recovers (``helm_release_recover``).
+which the next run recovers (helm_release_upgrade ``recover=true``).
 """
 
 from __future__ import absolute_import, division, print_function
