@@ -11,18 +11,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
 import copy
 import difflib
 import json
 import os
 import re
-import zlib
-
-try:
-    from ansible_collections.carto.selfhosted.plugins.module_utils import carto_values_schema as _bundled
-except ImportError:  # pragma: no cover - the generated module is part of the collection
-    _bundled = None
 
 try:
     import jsonschema
@@ -90,12 +83,17 @@ def load_schema(path=None):
                 schema = json.load(handle)
         except (IOError, OSError, ValueError) as exc:
             raise CartoValuesError("cannot load values schema %s: %s" % (path, exc))
-    elif _bundled is not None:
-        schema = json.loads(zlib.decompress(base64.b64decode("".join(_bundled.SCHEMA_ZLIB_B64))).decode("utf-8"))
-    else:  # pragma: no cover
-        bundled = os.path.join(os.path.dirname(os.path.abspath(__file__)), "values_schema.json")
-        with open(bundled) as handle:
-            schema = json.load(handle)
+    else:
+        # The schema ships once, as JSON data of the collection, read on the controller by the action plugin of
+        # carto.selfhosted.carto_values_validate (a module payload would not carry it).
+        bundled = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "values_schema.json")
+        try:
+            with open(bundled) as handle:
+                schema = json.load(handle)
+        except (IOError, OSError, ValueError) as exc:
+            raise CartoValuesError("cannot load the bundled values schema %s: %s. carto.selfhosted.carto_values_validate "
+                                   "runs through its action plugin on the controller, where the collection's "
+                                   "plugins/module_utils/values_schema.json is; give schema= otherwise" % (bundled, exc))
     _SCHEMA_CACHE[key] = schema
     return schema
 

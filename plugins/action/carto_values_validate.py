@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) carto.selfhosted contributors
+# Apache License 2.0 (see LICENSE)
+"""Action plugin of carto.selfhosted.carto_values_validate: the validation runs in the controller process.
+
+The values, the customization files and the chart's schema (module_utils/values_schema.json) are all on the
+controller, so there is no module payload to build and no Python to start per task. The work is
+module_utils/_values_validate.py's ``run()``, the same the module's ``main()`` runs; the options, return values and
+errors are the module's (see its documentation). Secret values found in the sources and the merged values are
+removed from the result as Ansible removes a module's ``no_log`` values (``remove_values``).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.parameters import remove_values
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.carto.selfhosted.plugins.module_utils._k8s import client as cluster_client
+from ansible_collections.carto.selfhosted.plugins.module_utils._values_validate import ARGUMENT_SPEC, run
+
+
+class _Failed(Exception):
+    def __init__(self, msg, result):
+        super(_Failed, self).__init__(msg)
+        self.result = dict(result, msg=msg, failed=True)
+
+
+class _ActionRunner(object):
+    """The runner of module_utils/_values_validate.py's ``run()`` for the action plugin."""
+
+    def __init__(self, params, check_mode, diff):
+        self.params = params
+        self.check_mode = check_mode
+        self.diff = diff
+        self.warnings = []
+        self.secrets = set()
+
+    def fail(self, msg, **result):
+        raise _Failed(msg, result)
+
+    def warn(self, msg):
+        self.warnings.append(msg)
+
+    def mask(self, values):
+        self.secrets.update(values)
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        _spec, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC,
+                                                    mutually_exclusive=cluster_client.AUTH_MUTUALLY_EXCLUSIVE)
+        runner = _ActionRunner(params, bool(self._task.check_mode), bool(self._task.diff))
+        try:
+            output = run(runner)
+        except _Failed as exc:
+            output = exc.result
+        except (IOError, OSError) as exc:
+            raise AnsibleActionFail("carto_values_validate: %s" % exc)
+        secrets = set(runner.secrets)
+        # The kubeconfig option may carry credentials inline (kubernetes.core's kubeconfig accepts a dict).
+        output = remove_values(output, secrets) if secrets else output
+        result.update(output)
+        if runner.warnings:
+            result["warnings"] = list(result.get("warnings") or []) + [
+                remove_values(w, secrets) if secrets else w for w in runner.warnings]
+        return result
