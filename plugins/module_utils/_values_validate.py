@@ -120,9 +120,9 @@ def _cluster_secrets(runner, params):
         reason = "%s %s" % (getattr(exc, "status", ""), getattr(exc, "reason", "")) \
             if getattr(exc, "status", None) else str(exc)
         runner.fail(msg="Could not list the Secrets of namespace %s: %s. Fix: check carto_kubeconfig / "
-                             "carto_kube_context (or K8S_AUTH_KUBECONFIG / K8S_AUTH_CONTEXT) and that the API server is "
-                             "reachable, or set values_check_secrets=false to skip the Secret checks."
-                             % (namespace, reason.strip()))
+                        "carto_kube_context (or K8S_AUTH_KUBECONFIG / K8S_AUTH_CONTEXT) and that the API server is "
+                        "reachable, or set values_check_secrets=false to skip the Secret checks."
+                        % (namespace, reason.strip()))
     return {(item.get("metadata") or {}).get("name"): sorted((item.get("data") or {}).keys()) for item in items}
 
 
@@ -162,7 +162,7 @@ def _write(runner, spec):
                 os.remove(tmp)
     except (IOError, OSError) as exc:
         runner.fail(msg="Could not write %s: %s. Fix: make its directory writable or set carto_output_dir "
-                             "(values_output_dir) to a writable directory." % (path, exc))
+                        "(values_output_dir) to a writable directory." % (path, exc))
     return out
 
 
@@ -252,7 +252,6 @@ def run(runner):
     if result["errors"]:
         lines = [values_problems.format_problem(problem) for problem in result["errors"]]
         runner.fail(msg="Helm values validation failed with %d error(s) (chart %s):\n%s"
-                         % (len(lines), result["chart"], "\n".join(lines)), **output)
+                    % (len(lines), result["chart"], "\n".join(lines)), **output)
     output["msg"] = "Helm values are valid for chart %s (%d warning(s))" % (result["chart"], len(result["warnings"]))
     return output
-
