@@ -54,8 +54,13 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        _spec, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC,
-                                                    mutually_exclusive=cluster_client.AUTH_MUTUALLY_EXCLUSIVE)
+        try:
+            _spec, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC,
+                                                        mutually_exclusive=cluster_client.AUTH_MUTUALLY_EXCLUSIVE)
+        except AnsibleActionFail as exc:
+            # A failed result, as the module returns for bad options: failed_when and ignore_errors apply to it.
+            result.update(failed=True, msg=getattr(exc, "message", None) or str(exc))
+            return result
         runner = _ActionRunner(params, bool(self._task.check_mode), bool(self._task.diff))
         try:
             output = run(runner)

@@ -60,3 +60,23 @@ def test_every_problem_at_once_naming_source_and_key(run_play, tmp_path):
     assert "customizations.yaml:3: router.service.typo" in result["msg"]
     assert "customizations.yaml:5: appConfigValues.selfHostedDomain" in result["msg"]
     assert {p["rule"] for p in result["problems"]} >= {"unknown-key", "domain-fqdn"}
+
+
+def test_bad_options_are_a_failed_result_like_a_modules(run_play, tmp_path):
+    tasks = """
+    - name: Validate
+      carto.selfhosted.carto_values_validate:
+        values: {}
+      register: validated
+      ignore_errors: true
+    - name: Result
+      ansible.builtin.copy:
+        content: "{{ validated | to_json }}"
+        dest: "{{ result }}"
+        mode: "0600"
+"""
+    rc, output = run_play(tasks, {"result": str(tmp_path / "result.json")})
+    assert rc == 0, output
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["failed"] is True
+    assert "missing required arguments: sources" in result["msg"], result
