@@ -55,8 +55,8 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         try:
-            _spec, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC,
-                                                        mutually_exclusive=cluster_client.AUTH_MUTUALLY_EXCLUSIVE)
+            validation, params = self.validate_argument_spec(
+                argument_spec=ARGUMENT_SPEC, mutually_exclusive=cluster_client.AUTH_MUTUALLY_EXCLUSIVE)
         except AnsibleActionFail as exc:
             # A failed result, as the module returns for bad options: failed_when and ignore_errors apply to it.
             result.update(failed=True, msg=getattr(exc, "message", None) or str(exc))
@@ -68,11 +68,10 @@ class ActionModule(ActionBase):
             output = exc.result
         except (IOError, OSError) as exc:
             raise AnsibleActionFail("carto_values_validate: %s" % exc)
-        secrets = set(runner.secrets)
-        # The kubeconfig option may carry credentials inline (kubernetes.core's kubeconfig accepts a dict).
-        output = remove_values(output, secrets) if secrets else output
-        result.update(output)
+        # What AnsibleModule masks in a module's output: the values of no_log options (kubeconfig, api_key) and
+        # the secrets run() found in the sources and the merged values.
+        secrets = runner.secrets | validation._no_log_values  # pylint: disable=protected-access
+        result.update(remove_values(output, secrets))
         if runner.warnings:
-            result["warnings"] = list(result.get("warnings") or []) + [
-                remove_values(w, secrets) if secrets else w for w in runner.warnings]
+            result["warnings"] = list(result.get("warnings") or []) + remove_values(runner.warnings, secrets)
         return result

@@ -36,13 +36,6 @@ SPECIAL = {
 }
 # Keys whose value is a bare Jinja expression (no braces).
 BARE = {"when", "that", "failed_when", "changed_when", "until"}
-# Task keywords that are not modules.
-KEYWORDS = {
-    "name", "when", "vars", "register", "loop", "loop_control", "no_log", "block", "rescue", "always", "tags",
-    "delegate_to", "run_once", "failed_when", "changed_when", "until", "retries", "delay", "check_mode", "diff",
-    "ignore_errors", "environment", "become", "notify", "listen", "module_defaults", "args", "with_items",
-    "delegate_facts", "any_errors_fatal", "throttle", "timeout", "collections",
-}
 ENV = jinja2.Environment()
 
 
@@ -89,8 +82,13 @@ def _tasks(tasks):
             yield from _tasks(task.get(section))
 
 
-def _module(task):
-    return next((key for key in task if key not in KEYWORDS), None)
+def _facts(task):
+    """The facts one task sets for the tasks after it: its register and its set_fact keys."""
+    names = {task["register"]} if task.get("register") else set()
+    for module in ("ansible.builtin.set_fact", "set_fact"):
+        if isinstance(task.get(module), dict):
+            names |= {key for key in task[module] if key != "cacheable"}
+    return names
 
 
 class RoleFiles:
@@ -129,12 +127,7 @@ class RoleFiles:
 
     @staticmethod
     def _task_sets(task):
-        names = set(task.get("vars") or {})
-        if task.get("register"):
-            names.add(task["register"])
-        for module in ("ansible.builtin.set_fact", "set_fact"):
-            if isinstance(task.get(module), dict):
-                names |= {key for key in task[module] if key != "cacheable"}
+        names = _facts(task) | set(task.get("vars") or {})
         loop_var = (task.get("loop_control") or {}).get("loop_var")
         if loop_var:
             names.add(loop_var)
@@ -142,15 +135,7 @@ class RoleFiles:
 
     def facts_set(self):
         """Names the tasks set beyond the task (registers and set_fact keys)."""
-        names = set()
-        for tasks in self.tasks.values():
-            for task in _tasks(tasks):
-                if task.get("register"):
-                    names.add(task["register"])
-                for module in ("ansible.builtin.set_fact", "set_fact"):
-                    if isinstance(task.get(module), dict):
-                        names |= {key for key in task[module] if key != "cacheable"}
-        return names
+        return set().union(*(_facts(task) for tasks in self.tasks.values() for task in _tasks(tasks)))
 
     def includes(self):
         """(task, role, entry point) of every include_role/import_role in the tasks."""
