@@ -11,7 +11,7 @@ Usage::
 Defaults: ``../shared/carto-chart/values.yaml`` relative to the repository
 (collection) root, its sibling ``Chart.yaml`` for the chart version, and the
 generated ``plugins/module_utils/values_schema.json``, the one copy of the schema: the action plugin of
-``carto_values_validate`` reads it on the controller.
+``carto_values_render`` reads it on the controller.
 
 How the schema is inferred from the chart defaults:
 

@@ -25,13 +25,6 @@ def customizations(spec, variable_prefix="values_"):
     return values
 
 
-def customizations_build(spec, variable_prefix="carto_"):
-    """Return ``{values, problems, secrets, external_tls_termination}`` for ``spec``; never raises on bad input."""
-    if not isinstance(spec, dict):
-        raise AnsibleFilterError("carto.selfhosted.customizations_build expects a dict, got %s" % type(spec).__name__)
-    return _backend("_customizations.build").build(spec, variable_prefix=variable_prefix)
-
-
 def autoscaling_enabled(values):
     """True when any component of the chart values has ``autoscaling.enabled: true``."""
     if not isinstance(values, dict):
@@ -41,5 +34,4 @@ def autoscaling_enabled(values):
 
 class FilterModule(object):
     def filters(self):
-        return {"customizations": customizations, "customizations_build": customizations_build,
-                "autoscaling_enabled": autoscaling_enabled}
+        return {"customizations": customizations, "autoscaling_enabled": autoscaling_enabled}

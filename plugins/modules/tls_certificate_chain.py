@@ -140,6 +140,10 @@ attributes:
 requirements:
   - cryptography >= 42.0.0
 notes:
+  - "Runs on the controller, as an action plugin (C(plugins/action/tls_certificate_chain.py)): the paths are files
+    of the controller (the C(carto.selfhosted.secrets) role reads the same files there to create the TLS Secret), and
+    no module payload is built per task. The private key, given inline or read from O(private_key), is removed from
+    the result and the warnings, as a C(no_log) value is."
   - "Failure messages (each prefixed with C([check]) and the subject of the certificate concerned):
     C(PEM block N (LABEL) is malformed / does not parse as an X.509 certificate);
     C(no certificate found);
@@ -391,104 +395,19 @@ ca_bundle_used:
   sample: /etc/ssl/certs/ca-certificates.crt
 """
 
-import traceback
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.common.text.converters import to_native
+from ansible_collections.carto.selfhosted.plugins.module_utils._runner import ModuleRunner
 
-from ansible_collections.carto.selfhosted.plugins.module_utils._tls import certs as tls_certs
-from ansible_collections.carto.selfhosted.plugins.module_utils._tls import checks as tls_checks
-from ansible_collections.carto.selfhosted.plugins.module_utils._tls import validate as tls_validate
-
-
-def _read(module, path, option):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="cannot read %s %s: %s" % (option, path, to_native(exc)))
-
-
-def _input(module, path_option, content_option):
-    """(data, label): the file content when the path option is set, else the content option."""
-    path = module.params[path_option]
-    if path is not None:
-        return _read(module, path, path_option), path
-    content = module.params[content_option]
-    if content is not None:
-        return content, content_option
-    return None, None
+from ansible_collections.carto.selfhosted.plugins.module_utils._tls_certificate_chain import (
+    ARGUMENT_SPEC, MUTUALLY_EXCLUSIVE, REQUIRED_ONE_OF, run,
+)
 
 
 def main():
-    argument_spec = dict(
-        certificate=dict(type="path"),
-        certificate_content=dict(type="str"),
-        private_key=dict(type="path", no_log=False),
-        private_key_content=dict(type="str", no_log=True),
-        extra_certificates=dict(type="path"),
-        extra_certificates_content=dict(type="str"),
-        ca_bundle=dict(type="path"),
-        ca_bundle_content=dict(type="str"),
-        domain=dict(type="str"),
-        expiry_warning_days=dict(type="int", default=30),
-        reorder=dict(type="bool", default=False),
-        purpose=dict(type="str", choices=list(tls_certs.PURPOSES), default=tls_certs.PURPOSE_SERVER),
-    )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=[
-            ("certificate", "certificate_content"),
-            ("private_key", "private_key_content"),
-            ("extra_certificates", "extra_certificates_content"),
-            ("ca_bundle", "ca_bundle_content"),
-        ],
-        required_one_of=[("certificate", "certificate_content")],
-        supports_check_mode=True,
-    )
-
-    problem = tls_certs.check_cryptography()
-    if problem is not None:
-        module.fail_json(msg=missing_required_lib("cryptography >= %s" % tls_certs.MIN_CRYPTOGRAPHY_VERSION),
-                         exception=tls_certs.CRYPTOGRAPHY_IMP_ERR or problem)
-
-    if module.params["expiry_warning_days"] < 0:
-        module.fail_json(msg="expiry_warning_days must be 0 or more (days), got %d"
-                         % module.params["expiry_warning_days"])
-
-    certificate, _label = _input(module, "certificate", "certificate_content")
-    private_key, _label = _input(module, "private_key", "private_key_content")
-    extra, _label = _input(module, "extra_certificates", "extra_certificates_content")
-    trust, trust_label = _input(module, "ca_bundle", "ca_bundle_content")
-    purpose = module.params["purpose"]
-
-    if purpose == tls_certs.PURPOSE_SERVER and trust is None:
-        trust_label = tls_checks.find_default_ca_bundle()
-
-    try:
-        report = tls_validate.validate_chain(
-            certificate,
-            private_key_pem=private_key,
-            extra=extra,
-            trust=trust,
-            domain=module.params["domain"],
-            warning_days=module.params["expiry_warning_days"],
-            purpose=purpose,
-            reorder=module.params["reorder"],
-            trust_source=trust_label,
-        )
-    except Exception as exc:  # unexpected: report it instead of a bare traceback
-        module.fail_json(msg="certificate validation error: %s" % to_native(exc), exception=traceback.format_exc())
-
-    result = report.to_dict()
-    result.pop("warnings")
-    result["changed"] = False
-    result["ca_bundle_used"] = trust_label if purpose == tls_certs.PURPOSE_SERVER else None
-    for warning in report.warnings:
-        module.warn(warning)
-    if not report.valid:
-        module.fail_json(msg=report.failure_message(), **result)
-    module.exit_json(**result)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE,
+                           required_one_of=REQUIRED_ONE_OF, supports_check_mode=True)
+    module.exit_json(**run(ModuleRunner(module)))
 
 
 if __name__ == "__main__":

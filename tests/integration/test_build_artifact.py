@@ -110,7 +110,7 @@ def test_playbooks_run_by_fqcn_from_the_artifact(installed, playbook):
 
 def test_fqcn_module_runs_from_the_artifact(installed, tmp_path):
     play = [{"name": "FQCN from the artifact", "hosts": "localhost", "gather_facts": False,
-             "tasks": [{"name": "Validate values", "carto.selfhosted.carto_values_validate": {"values": {}},
+             "tasks": [{"name": "Validate values", "carto.selfhosted.carto_values_render": {"values": {}},
                         "register": "result", "failed_when": False},
                        {"name": "Show", "ansible.builtin.debug": {"msg": "RESULT {{ result.failed }}"}}]}]
     (tmp_path / "play.yml").write_text(yaml.safe_dump(play), encoding="utf-8")

@@ -46,7 +46,7 @@ def test_tags_validate_is_a_validation_only_run(local_cluster, base_vars, namesp
     ran = set(re.findall(r"^TASK \[([^:\]]+) : (?!Validating arguments against arg spec)", checked.stdout, re.M))
     assert ran and ran <= {"carto.selfhosted.values", "carto.selfhosted.secrets", "carto.selfhosted.postgres_operator"}, ran
     assert "Check the Postgres operator settings" in checked.stdout and "Install PGO and" not in checked.stdout
-    assert "Validate the values sources and the merged values" in checked.stdout
+    assert "Render customizations.yaml, validate the values sources and merge them" in checked.stdout
     assert local_cluster.kubectl("get", "namespace", namespace, check=False).returncode != 0
     assert namespace not in local_cluster.helm("list", "--all-namespaces", "--all", "-o", "json").stdout
 

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Private: Helm release state, recovery of stuck releases, safe upgrades and the release lock (not a public API).
 
-Used by the module carto.selfhosted.helm_release_upgrade (and carto_cluster_facts, carto_values_validate):
+Used by the module carto.selfhosted.helm_release_upgrade (and carto_cluster_facts, carto_values_render):
 
 - ``history``: the pure functions (history analysis, recovery plan, version comparison, values diff), no I/O;
 - ``lease``: the release lock, a Lease (``LeaseLock``), the kubernetes client and the common argument spec;

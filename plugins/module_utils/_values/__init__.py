@@ -5,7 +5,7 @@
 """Private: validation of CARTO Self-Hosted Helm values before anything changes in the cluster (not a public API).
 
 Everything here is pure Python (PyYAML + jsonschema, controller-side), shared by
-the ``carto.selfhosted.carto_values_validate`` module and the ``values_*`` filters:
+the ``carto.selfhosted.carto_values_render`` action (module_utils/_values_render.py):
 
 - ``problems``: the problem records, their text form and the references to CARTO's guides;
 - ``loader``: :func:`load_yaml_text` / :func:`load_yaml_file` -- YAML loading that reports

@@ -85,13 +85,13 @@ def load_schema(path=None):
             raise CartoValuesError("cannot load values schema %s: %s" % (path, exc))
     else:
         # The schema ships once, as JSON data of the collection, read on the controller by the action plugin of
-        # carto.selfhosted.carto_values_validate (a module payload would not carry it).
+        # carto.selfhosted.carto_values_render (a module payload would not carry it).
         bundled = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "values_schema.json")
         try:
             with open(bundled) as handle:
                 schema = json.load(handle)
         except (IOError, OSError, ValueError) as exc:
-            raise CartoValuesError("cannot load the bundled values schema %s: %s. carto.selfhosted.carto_values_validate "
+            raise CartoValuesError("cannot load the bundled values schema %s: %s. carto.selfhosted.carto_values_render "
                                    "runs through its action plugin on the controller, where the collection's "
                                    "plugins/module_utils/values_schema.json is; give schema= otherwise" % (bundled, exc))
     _SCHEMA_CACHE[key] = schema

@@ -15,16 +15,6 @@ def test_autoscaling_enabled():
         FILTERS["autoscaling_enabled"]([])
 
 
-def test_customizations_build_reports_instead_of_raising():
-    out = FILTERS["customizations_build"]({"domain": "https://carto.example.com", "google_maps": {"api_key": "k-123"}})
-    assert [(p["source"], p["path"]) for p in out["problems"]] == [
-        ("inventory variable carto_domain", "appConfigValues.selfHostedDomain")]
-    assert out["secrets"] == {"carto-google-maps": ["googleMapsApiKey"]}
-    assert "k-123" not in str(out["values"])
-    with pytest.raises(AnsibleFilterError, match="expects a dict"):
-        FILTERS["customizations_build"]("x")
-
-
 def test_customizations_still_raises_listing_every_problem():
     with pytest.raises(AnsibleFilterError, match="2 problem"):
         FILTERS["customizations"]({"domain": "", "external_redis": {"port": 1}})

@@ -265,3 +265,11 @@ def test_package_sources_are_warnings(tmp_path):
     assert result["errors"] == []
     assert result["warnings"] and {p["rule"] for p in result["warnings"]} == {"unknown-key"}
     assert all("installation package" in p["message"] for p in result["warnings"])
+
+
+def test_customizations_build_reports_instead_of_raising():
+    out = cust_build.build({"domain": "https://carto.example.com", "google_maps": {"api_key": "k-123"}})
+    assert [(p["source"], p["path"]) for p in out["problems"]] == [
+        ("inventory variable carto_domain", "appConfigValues.selfHostedDomain")]
+    assert out["secrets"] == {"carto-google-maps": ["googleMapsApiKey"]}
+    assert "k-123" not in str(out["values"])

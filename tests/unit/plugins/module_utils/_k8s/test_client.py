@@ -23,7 +23,7 @@ from ansible_collections.carto.selfhosted.plugins.module_utils._k8s import clien
 REPO = pathlib.Path(__file__).resolve().parents[5]
 # Every module with the cluster options (tls_certificate_chain and carto_report_write have none).
 MODULES = ("carto_cluster_facts", "carto_endpoint_check", "carto_release_inspect", "carto_support_bundle",
-           "carto_values_validate", "helm_release_upgrade")
+           "carto_values_render", "helm_release_upgrade")
 HELM_MODULES = ("carto_cluster_facts", "carto_release_inspect", "helm_release_upgrade")
 CLUSTER_OPTIONS = {"kubeconfig", "context", "host", "api_key", "ca_cert", "validate_certs"}
 

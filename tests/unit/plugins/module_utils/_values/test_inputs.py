@@ -22,7 +22,7 @@ from ansible_collections.carto.selfhosted.plugins.module_utils._values import sc
 from ansible_collections.carto.selfhosted.plugins.module_utils._values import secrets as values_secrets
 from ansible_collections.carto.selfhosted.plugins.module_utils._values import validate as values_validate
 from ansible_collections.carto.selfhosted.plugins.module_utils._customizations import build as cust_build
-from ansible_collections.carto.selfhosted.plugins.modules import carto_values_validate
+from ansible_collections.carto.selfhosted.plugins.modules import carto_values_render
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
 CHART_VALUES = os.path.normpath(os.path.join(ROOT, "..", "shared", "carto-chart", "values.yaml"))
@@ -258,19 +258,23 @@ def test_missing_package_file_is_one_error_not_a_demoted_warning(tmp_path):
 def test_module_reports_input_files_with_the_other_problems(tmp_path, capsys):
     custom = _file(tmp_path, "custom.yaml", "router:\n  ports:\n    httpsTargetPort: http\n")
     missing = str(tmp_path / "missing.yaml")
-    args = {"sources": [DOMAIN, {"path": custom}, {"path": missing}],
-            "input_files": [{"variable": "carto_customization_files[0]", "path": custom},
-                            {"variable": "carto_customization_files[1]", "path": missing},
-                            {"variable": "carto_tls.certificate_file", "path": str(tmp_path / "tls.crt")}]}
+    package = _file(tmp_path, "carto-values.yaml", "{}\n")
+    args = {"package_values_file": package, "package_secrets_file": _file(tmp_path, "carto-secrets.yaml", "{}\n"),
+            "customizations": {"domain": "carto.example.com",
+                               "tls": {"mode": "existing_secret", "certificate_file": str(tmp_path / "tls.crt"),
+                                       "private_key_file": str(tmp_path / "tls.key")}},
+            "customizations_path": str(tmp_path / "out" / "customizations.yaml"),
+            "customization_files": [custom, missing]}
     with patch_module_args(args):
         with pytest.raises(SystemExit) as exc:
-            carto_values_validate.main()
+            carto_values_render.main()
     result = json.loads(capsys.readouterr().out)
     assert exc.value.code == 1
     rules = sorted((p["rule"], p["path"]) for p in result["errors"])
     assert rules == [("input-file", "carto_customization_files[1]"), ("input-file", "carto_tls.certificate_file"),
-                     ("moved-key", "router.ports.httpsTargetPort")], result["msg"]
-    assert "Helm values validation failed with 3 error(s)" in result["msg"]
+                     ("input-file", "carto_tls.private_key_file"), ("moved-key", "router.ports.httpsTargetPort")], \
+        result["msg"]
+    assert "Helm values validation failed with 4 error(s)" in result["msg"]
     assert "%s: carto_customization_files[1]: the file %s does not exist" % (missing, missing) in result["msg"]
 
 

@@ -10,20 +10,24 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 ---
-module: carto_values_validate
-short_description: Validate the merged CARTO Self-Hosted Helm values before deploying
+module: carto_values_render
+short_description: Render customizations.yaml, validate every CARTO Self-Hosted Helm values source and merge them
 version_added: 0.1.0
 author:
   - carto.selfhosted maintainers (@carto-selfhosted)
 description:
-  - Loads every values source (files like C(carto-values.yaml), C(carto-secrets.yaml), C(customizations.yaml)
-    and inventory variables), merges them in Helm order (C(helm -f a -f b); later wins, maps merge,
-    lists and scalars replace, C(null) deletes a key) and validates the result B(before anything changes in
-    the cluster).
-  - "Runs on the controller, as an action plugin (C(plugins/action/carto_values_validate.py)): the sources, the
+  - "One pass over the CARTO Helm values, before anything changes in the cluster: builds C(customizations.yaml) from
+    the structured variables (I(customizations); section I(How to apply the configurations) of
+    U(https://github.com/CartoDB/carto-selfhosted-helm/blob/main/customizations/README.md); credentials are only
+    referenced, as C(existingSecret)), writes it (mode C(0600)), checks every file the run reads, loads the package
+    files, C(customizations.yaml), the customization files and the overrides, merges them in Helm order
+    (C(helm -f a -f b); later wins, maps merge, lists and scalars replace, C(null) deletes a key), validates the
+    merge and returns it (RV(values)) for Helm."
+  - "Runs on the controller, as an action plugin (C(plugins/action/carto_values_render.py)): the sources, the
     files it checks and writes and the chart's JSON Schema (C(plugins/module_utils/values_schema.json), shipped once
-    as data) are all there, and no module payload is built per task. Secret values of the sources and of the merged
-    values are removed from the result and the output, as a module's C(no_log) values are."
+    as data) are all there, and no module payload is built per task. Secret values of the inputs and of the merged
+    values are removed from the result and the output, as a module's C(no_log) values are; the result of a valid run,
+    which carries the merged values, is censored as a C(no_log) result is, at every verbosity."
   - Reports B(all) problems at once, each with its severity, the source (file or inventory variable, with the
     line when known), the dotted key path, a message, the fix and the section of CARTO's guides it comes from.
   - "Checks: YAML duplicate keys (with both line numbers; section I(Tips for creating the customization Yaml
@@ -66,9 +70,8 @@ description:
     Ansible Vault); keys shown in the guides that this chart version ignores; empty (null) sections."
   - Returns the Secrets referenced by the values (name, keys, key paths, sources) and, with I(existing_secrets),
     checks that they exist and have those keys.
-  - Changes nothing, except the one file of I(write) (the C(carto.selfhosted.values) role writes the rendered
-    C(customizations.yaml) this way, in the same module run as its validation). Secret values are never returned
-    (see RV(merged_values_redacted)) and are masked in the module invocation.
+  - Changes nothing but the one file I(customizations_path). Secret values are returned only in RV(values), whose
+    result is censored; RV(merged_values_redacted) is the same merge with them replaced.
 requirements:
   - PyYAML
   - jsonschema >= 4.0 (Draft 2020-12)
@@ -76,36 +79,57 @@ requirements:
 extends_documentation_fragment:
   - carto.selfhosted.cluster
 options:
-  sources:
+  package_values_file:
     description:
-      - Values sources in Helm order (the last one wins), like the C(-f) arguments of C(helm install).
-    type: list
-    elements: dict
+      - Path of C(carto-values.yaml) of the CARTO installation package (on the controller); Helm gets it first
+        (U(https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes)).
+      - "Empty is an error of the run (C(inventory variable <prefix>package_values_file: is empty ...)), reported
+        with the other problems."
+      - Its problems are warnings (the operator does not edit it) and its inline secrets, by design, are not
+        reported.
+    type: str
+    default: ""
+  package_secrets_file:
+    description:
+      - Path of C(carto-secrets.yaml) of the installation package; Helm gets it second. Like I(package_values_file).
+    type: str
+    default: ""
+  customizations:
+    description:
+      - The structured variables, by name without their prefix; C(customizations.yaml) is built from them.
+      - "Keys (each a dict but C(domain), a str; see the argument specs of the C(carto.selfhosted.values) role for
+        their keys): C(domain), C(router_service), C(ingress), C(tls), C(external_postgresql), C(external_redis),
+        C(buckets), C(google_maps), C(bigquery_oauth), C(redshift_imports), C(service_account), C(scaling). Another
+        key fails the module."
+      - Their problems are errors of the same list, with C(source) the inventory variable (C(<prefix><key>)) and
+        C(path) the key inside it; the chart keys such a problem makes wrong are not reported a second time.
+      - Passwords and keys here are only checked for presence and never written to C(customizations.yaml); the
+        Secrets that hold them (RV(managed_secrets)) are created by the C(carto.selfhosted.secrets) role.
+    type: dict
+    default: {}
+  variable_prefix:
+    description: Prefix of the inventory variables named in messages (C(carto_domain), C(carto_tls.mode), ...).
+    type: str
+    default: carto_
+  customizations_path:
+    description:
+      - Where C(customizations.yaml) is written on the controller, before the checks name it. The file gets mode
+        C(0600) and a missing directory mode C(0700); the write is atomic and skipped when the file already has this
+        content and mode. It is written even when the values are invalid, so that the problems name a file that
+        exists.
+      - C(changed) is true when the file was (or, in check mode, would be) written. Nothing is written in check
+        mode. In diff mode RV(diff) shows the file before and after with every secret value redacted.
+    type: path
     required: true
-    suboptions:
-      name:
-        description:
-          - Name used in messages, for example the file path or the inventory variable name.
-          - Defaults to I(path).
-        type: str
-      path:
-        description:
-          - Path of a YAML values file on the host running the module (the controller).
-          - Mutually exclusive with I(content).
-        type: path
-      content:
-        description:
-          - Values as a dict (for example an inventory variable) or as YAML text (duplicate keys and line numbers
-            are then reported too).
-          - Mutually exclusive with I(path).
-        type: raw
-      package:
-        description:
-          - The source is a file of CARTO's installation package (C(carto-values.yaml), C(carto-secrets.yaml);
-            U(https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes)). The operator does not edit it, so its problems are reported as
-            warnings and its inline secrets (by design) are not reported.
-        type: bool
-        default: false
+  customization_files:
+    description: Extra values files (paths on the controller), merged after C(customizations.yaml) in this order.
+    type: list
+    elements: str
+    default: []
+  overrides:
+    description: Raw values merged last, like C(helm --set); named C(inventory variable <prefix>values_overrides).
+    type: dict
+    default: {}
   schema:
     description:
       - Path of a JSON Schema generated by C(tools/gen_values_schema.py) for another chart version.
@@ -118,10 +142,11 @@ options:
     default: false
   existing_secrets:
     description:
-      - Secrets that exist in the namespace or that the play creates before Helm runs, as a dict of Secret name to
-        the list of its data keys.
-      - When set, every Secret referenced by the values must be in it, with the referenced keys.
-      - When omitted, references are only returned in RV(referenced_secrets).
+      - Secrets that exist in the namespace or that another role of the play creates before Helm runs, as a dict of
+        Secret name to the list of its data keys. The Secrets built from I(customizations) (RV(managed_secrets)) are
+        added to it.
+      - When set (or with I(secrets_namespace)), every Secret referenced by the values must be in it, with the
+        referenced keys. When both are omitted, references are only returned in RV(referenced_secrets).
     type: dict
   secrets_namespace:
     description:
@@ -132,88 +157,26 @@ options:
         have; values that reference none (or only Secrets the play creates) are validated without a cluster call.
       - The cluster is reached with I(kubeconfig) / I(context) (or I(host) / I(api_key)), the options of the
         C(carto.selfhosted.cluster) action group, like kubernetes.core.k8s_info.
-      - Doing this read in the same module run as the validation saves a module run (a Python start and a
-        kubernetes client import) per play host; U(https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes) I(External database) creates these
+      - U(https://docs.carto.com/carto-self-hosted/deployment-guides/kubernetes) I(External database) creates these
         Secrets before C(helm install).
     type: str
-  domain_required:
-    description:
-      - Require C(appConfigValues.selfHostedDomain) to be set by one of the sources (the chart default is a
-        placeholder).
-    type: bool
-    default: true
-  external_tls_termination:
-    description:
-      - Declare that TLS is terminated in front of CARTO by something the values do not show (an external
-        reverse proxy or load balancer), which allows C(tlsCerts.httpsEnabled=false).
-    type: bool
-    default: false
   warn_inline_secrets:
     description:
       - Warn about secret values (passwords, API keys, service account keys) written inline in the sources.
     type: bool
     default: true
-  write:
-    description:
-      - Write I(content) to I(path) before validating, so that the file the problems name exists on disk. The file
-        gets mode C(0600) (it may hold values the operator treats as secret) and a missing directory is created
-        with mode C(0700); the write is atomic and skipped when the file already has this content and mode.
-      - C(changed) is true when the file was (or, in check mode, would be) written. Nothing is written in check
-        mode. In diff mode RV(diff) shows the file before and after with every secret value redacted.
-    type: dict
-    suboptions:
-      path:
-        description: File to write (on the controller).
-        type: path
-        required: true
-      content:
-        description: Its text (YAML).
-        type: str
-        required: true
-  problems:
-    description:
-      - Problems the caller already found in its own inputs, for example in the structured inventory variables
-        that produced one of the sources (see the C(carto.selfhosted.customizations_build) filter). They are
-        reported and counted together with the problems of the sources, so a run lists everything at once.
-      - Each problem has the keys of RV(problems); C(source) names the inventory variable, C(path) its key.
-      - "Keys of each problem: C(source) (str, required) the file or inventory variable the problem is in;
-        C(message) (str, required) what is wrong; C(severity) (str, V(error) (default) or V(warning));
-        C(line) (int) the 1-based line when known; C(path) (str, default empty) the key path inside the source;
-        C(fix) (str, default empty) how to fix it; C(doc) (str) the guide and section (C(<file>.md#<anchor>));
-        C(rule) (str, default V(caller)) a stable rule id; C(covers) (list of str, default empty) key paths of the
-        source C(covers_source) this problem makes wrong, problems found there are not reported a second time;
-        C(covers_source) (str) the name of the source (as in O(sources)) the C(covers) paths belong to."
-      - The keys are checked like module options (types, required keys, choices, no other key); the module fails
-        on a problem that does not match.
-    type: list
-    elements: dict
-    default: []
-  input_files:
-    description:
-      - Files the run reads on the controller, each named by the inventory variable that sets it (C(variable), for
-        example C(carto_package_values_file), C(carto_customization_files[0]), C(carto_tls.certificate_file)) with
-        its C(path).
-      - "Each must exist, be a regular file and be readable (certificate, key and service account files also
-        non-empty); every file that is not gets one error C(<path>: <variable>: the file ... does not exist on
-        the controller. Fix: set <variable> to the path ... of <what it holds>), reported with the other
-        problems. Only the first byte is read; the content is never returned."
-      - The C(carto.selfhosted.values_input_files) filter builds this list from the inventory variables.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      variable:
-        description: The inventory variable (or key of one) that names the file.
-        type: str
-        required: true
-      path:
-        description: The path; empty is skipped (the caller reports an unset variable).
-        type: str
 notes:
-  - Runs on the controller (C(delegate_to=localhost)); I(path) sources are read there.
+  - Runs on the controller; every path is read and written there.
+  - "Every file the run reads must exist, be a regular file and be readable (the package and customization files,
+    the certificate, key, extra certificate and CA bundle files of I(customizations.tls), the service account key
+    files of I(customizations.buckets) and I(customizations.external_postgresql)); each that is not is one error
+    C(<path>: <variable>: the file ... does not exist on the controller. Fix: set <variable> to ...), reported with
+    the other problems. Only the first byte is read."
   - "With I(secrets_namespace), a cluster that cannot be read fails the module with C(Could not list the Secrets of
-    namespace <ns>: <error>. Fix: check carto_kubeconfig / carto_kube_context ...) before any validation."
-  - Supports check mode; it never changes anything and always returns C(changed=false).
+    namespace <ns>: <error>. Fix: check carto_kubeconfig / carto_kube_context ...)."
+  - "Other failures: C(Invalid value of option customizations: unknown key(s) ...); C(Could not write <path>: <error>.
+    Fix: make its directory writable or set carto_output_dir ...); a missing PyYAML or jsonschema."
+  - Supports check mode (nothing is written; RV(values) is still returned).
   - The standard C(warnings) return value lists the warnings as text; structured ones are in
     RV(validation_warnings).
 seealso:
@@ -224,59 +187,69 @@ attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
-    details: The module never changes anything, in check mode or not.
+    details: Nothing is written in check mode; the values are still validated, merged and returned.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
+    support: full
+    details: The diff of customizations.yaml, secret values redacted (censored with the rest of a valid result).
 """
 
 EXAMPLES = r"""
-- name: Validate the Helm values before installing
-  carto.selfhosted.carto_values_validate:
-    sources:
-      - path: "{{ carto_package_dir }}/carto-values.yaml"
-      - path: "{{ carto_package_dir }}/carto-secrets.yaml"
-      - path: files/customizations.yaml
-      - name: carto_values_overrides
-        content: "{{ carto_values_overrides }}"
-      - name: carto_domain
-        content:
-          appConfigValues:
-            selfHostedDomain: "{{ carto_domain }}"
+- name: Render, validate and merge the Helm values before installing
+  carto.selfhosted.carto_values_render:
+    package_values_file: "{{ carto_package_dir }}/carto-values.yaml"
+    package_secrets_file: "{{ carto_package_dir }}/carto-secrets.yaml"
+    customizations:
+      domain: carto.example.com
+      external_postgresql:
+        host: postgres.example.internal
+        secret_name: mycarto-custom-postgres-secret
+    customizations_path: /srv/carto/output/customizations.yaml
+    customization_files: [files/autoscaling.yaml]
+    overrides: "{{ carto_values_overrides }}"
     existing_secrets:
       mycarto-custom-postgres-secret: [carto-password, admin-password]
-      carto-tls-cert: [tls.crt, tls.key]
-  delegate_to: localhost
+    secrets_namespace: carto
   register: carto_values
+  failed_when: false
+
+- name: Stop with every problem at once
+  ansible.builtin.fail:
+    msg: "{{ carto_values.msg }}"
+  when: carto_values.failed
 
 - name: Show the Secrets the chart will read
   ansible.builtin.debug:
-    var: carto_values.referenced_secrets
-
-- name: Validate YAML text and treat warnings as errors
-  carto.selfhosted.carto_values_validate:
-    strict: true
-    sources:
-      - name: inline customizations
-        content: |
-          appConfigValues:
-            selfHostedDomain: "carto.example.com"
-          router:
-            service:
-              type: LoadBalancer
-              annotations:
-                service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout: "605"
-  delegate_to: localhost
+    msg: "{{ carto_values.referenced_secrets | map(attribute='name') }}"
 """
 
 RETURN = r"""
+values:
+  description:
+    - The merged values in Helm order, C(null) values kept (a single values file handed to Helm still deletes chart
+      defaults with them). B(Secret:) the result that carries it is censored as a C(no_log) result is.
+    - Returned by the action plugin, which is how a task naming this module runs; a bare module run (without the
+      action plugin) leaves it out.
+  returned: success
+  type: dict
+files:
+  description: The values files in Helm order (package files, I(customizations_path), I(customization_files)).
+  returned: always
+  type: list
+  elements: str
+managed_secrets:
+  description: Names of the Secrets the values reference that are built from I(customizations) (the
+    C(carto.selfhosted.secrets) role creates them).
+  returned: always
+  type: list
+  elements: str
 written:
-  description: With I(write), the path written (or that would be written in check mode), else null.
+  description: The path of I(customizations_path) when it was (or in check mode would be) written, else null.
   returned: always
   type: str
   sample: /srv/carto/output/customizations.yaml
 diff:
-  description: With I(write) in diff mode, the file before and after, secret values redacted.
+  description: In diff mode, customizations.yaml before and after, secret values redacted.
   returned: when the file changes in diff mode
   type: dict
 problems:
@@ -322,7 +295,7 @@ referenced_secrets:
       sources: [customizations.yaml]
       type: null
 missing_secrets:
-  description: Problems for referenced Secrets or keys absent from I(existing_secrets) (empty when not given).
+  description: Problems for referenced Secrets or keys absent from I(existing_secrets) and the namespace (empty when neither is given).
   returned: always
   type: list
   elements: dict
@@ -351,27 +324,10 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.carto.selfhosted.plugins.module_utils._runner import ModuleRunner
+
 from ansible_collections.carto.selfhosted.plugins.module_utils._k8s import client as cluster_client
-from ansible_collections.carto.selfhosted.plugins.module_utils._values_validate import ARGUMENT_SPEC, run
-
-
-class _ModuleRunner(object):
-    """carto.selfhosted._values_validate's runner for a module run (the action plugin has its own)."""
-
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.check_mode = module.check_mode
-        self.diff = module._diff
-
-    def fail(self, msg, **result):
-        self.module.fail_json(msg=msg, **result)
-
-    def warn(self, msg):
-        self.module.warn(msg)
-
-    def mask(self, values):
-        self.module.no_log_values.update(values)
+from ansible_collections.carto.selfhosted.plugins.module_utils._values_render import ARGUMENT_SPEC, run
 
 
 def main():
@@ -380,7 +336,10 @@ def main():
         mutually_exclusive=cluster_client.AUTH_MUTUALLY_EXCLUSIVE,
         supports_check_mode=True,
     )
-    module.exit_json(**run(_ModuleRunner(module)))
+    result = run(ModuleRunner(module))
+    # AnsibleModule would mask the secrets in the merged values, which then are of no use: left out (see RV(values)).
+    result.pop("values", None)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":
