@@ -9,7 +9,7 @@ per task. The work is module_utils/_values_render.py's ``run()``, the same the m
 return values and errors are the module's (see its documentation).
 
 Secrets: the secret values found in the inputs and the merged values are removed from the result as Ansible removes
-a module's ``no_log`` values. A valid run returns the merged values themselves (RV(values), for Helm); that result is
+a module's ``no_log`` values. A valid run returns the merged values themselves (RV(merged_values), for Helm); that result is
 marked ``_ansible_no_log`` (plugin_utils/_action_runner.py), so it is censored in every callback whatever the
 verbosity, while a failed run's problems (which hold no secret value) are shown.
 """
@@ -31,5 +31,5 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        return run_action(self, result, ARGUMENT_SPEC, run, "carto_values_render", secret_keys=("values",),
+        return run_action(self, result, ARGUMENT_SPEC, run, "carto_values_render", secret_keys=("merged_values",),
                           mutually_exclusive=cluster_client.AUTH_MUTUALLY_EXCLUSIVE)

@@ -12,7 +12,7 @@ from the result). Options, return values and errors: see the module's documentat
 The steps, each once: build customizations.yaml from the structured variables (module_utils/_customizations), write
 it (0600), check the input files, load and merge every source in Helm order with the provenance of each key
 (module_utils/_values), validate the merge (schema, CARTO's rules, the Secrets it references) and return the merged
-values themselves (RV(values)), which the deploy hands to Helm.
+values themselves (RV(merged_values)), which the deploy hands to Helm.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -299,6 +299,6 @@ def run(runner):
         runner.fail(msg="Helm values validation failed with %d error(s) (chart %s):\n%s"
                     % (len(lines), result["chart"], "\n".join(lines)), **output)
     # The merged values themselves: secret. The runner marks a result that carries them no_log.
-    output["values"] = result["merged_values"]
+    output["merged_values"] = result["merged_values"]
     output["msg"] = "Helm values are valid for chart %s (%d warning(s))" % (result["chart"], len(result["warnings"]))
     return output

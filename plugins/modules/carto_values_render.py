@@ -22,7 +22,7 @@ description:
     referenced, as C(existingSecret)), writes it (mode C(0600)), checks every file the run reads, loads the package
     files, C(customizations.yaml), the customization files and the overrides, merges them in Helm order
     (C(helm -f a -f b); later wins, maps merge, lists and scalars replace, C(null) deletes a key), validates the
-    merge and returns it (RV(values)) for Helm."
+    merge and returns it (RV(merged_values)) for Helm."
   - "Runs on the controller, as an action plugin (C(plugins/action/carto_values_render.py)): the sources, the
     files it checks and writes and the chart's JSON Schema (C(plugins/module_utils/values_schema.json), shipped once
     as data) are all there, and no module payload is built per task. Secret values of the inputs and of the merged
@@ -70,7 +70,7 @@ description:
     Ansible Vault); keys shown in the guides that this chart version ignores; empty (null) sections."
   - Returns the Secrets referenced by the values (name, keys, key paths, sources) and, with I(existing_secrets),
     checks that they exist and have those keys.
-  - Changes nothing but the one file I(customizations_path). Secret values are returned only in RV(values), whose
+  - Changes nothing but the one file I(customizations_path). Secret values are returned only in RV(merged_values), whose
     result is censored; RV(merged_values_redacted) is the same merge with them replaced.
 requirements:
   - PyYAML
@@ -176,7 +176,7 @@ notes:
     namespace <ns>: <error>. Fix: check carto_kubeconfig / carto_kube_context ...)."
   - "Other failures: C(Invalid value of option customizations: unknown key(s) ...); C(Could not write <path>: <error>.
     Fix: make its directory writable or set carto_output_dir ...); a missing PyYAML or jsonschema."
-  - Supports check mode (nothing is written; RV(values) is still returned).
+  - Supports check mode (nothing is written; RV(merged_values) is still returned).
   - The standard C(warnings) return value lists the warnings as text; structured ones are in
     RV(validation_warnings).
 seealso:
@@ -224,7 +224,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-values:
+merged_values:
   description:
     - The merged values in Helm order, C(null) values kept (a single values file handed to Helm still deletes chart
       defaults with them). B(Secret:) the result that carries it is censored as a C(no_log) result is.
@@ -337,8 +337,8 @@ def main():
         supports_check_mode=True,
     )
     result = run(ModuleRunner(module))
-    # AnsibleModule would mask the secrets in the merged values, which then are of no use: left out (see RV(values)).
-    result.pop("values", None)
+    # AnsibleModule would mask the secrets in the merged values, which then are of no use: left out (see RV(merged_values)).
+    result.pop("merged_values", None)
     module.exit_json(**result)
 
 

@@ -55,7 +55,7 @@ def test_valid_values_are_rendered_written_merged_and_the_result_censored(run_pl
     assert result["changed"] and result["written"] == str(target)
     assert oct(target.stat().st_mode & 0o777) == "0o600"
     # The merged values, in Helm order (package, customizations.yaml, customization file, overrides), for Helm ...
-    values = result["values"]
+    values = result["merged_values"]
     assert values["cartoConfigValues"]["cartoUserToken"] == "package-token-value-1"
     assert values["appConfigValues"]["selfHostedDomain"] == "carto.example.com"
     assert values["externalRedis"]["host"] == "redis.example.internal"
@@ -65,7 +65,7 @@ def test_valid_values_are_rendered_written_merged_and_the_result_censored(run_pl
     assert "the output has been hidden" in output
     for secret in (SECRET, REDIS_SECRET, "package-token-value-1"):
         assert secret not in output
-        assert secret not in json.dumps(dict(result, values=None))
+        assert secret not in json.dumps(dict(result, merged_values=None))
     assert REDIS_SECRET not in target.read_text()  # the Secret holds it, customizations.yaml only references it
 
 
@@ -74,7 +74,7 @@ def test_every_problem_at_once_naming_source_and_key_shown(run_play, tmp_path):
     result, output = _run(run_play, tmp_path, "carto.example.com", text)
     # (failed_when: false in the play keeps the failed result for the test)
     assert "Helm values validation failed with 2 error(s)" in result["msg"], result
-    assert len(result["errors"]) == 2 and "values" not in result
+    assert len(result["errors"]) == 2 and "merged_values" not in result
     custom = str(tmp_path / "custom.yaml")
     assert "%s:3: router.service.typo" % custom in result["msg"]
     assert "%s:5: appConfigValues.selfHostedDomain" % custom in result["msg"]

@@ -60,7 +60,7 @@ def test_valid_sources_exit_ok_in_helm_order(capsys, tmp_path):
     assert result["sources"][:4] == result["files"]
     assert result["merged_values_redacted"]["router"]["service"]["type"] == "LoadBalancer"
     assert result["merged_values_redacted"]["appConfigValues"]["selfHostedDomain"] == "carto.example.com"
-    assert "values" not in result  # a bare module run leaves the secret merge out
+    assert "merged_values" not in result  # a bare module run leaves the secret merge out
 
 
 def test_all_errors_in_msg_one_per_line(capsys, tmp_path, monkeypatch):
@@ -102,7 +102,7 @@ def test_secrets_never_returned(capsys, tmp_path):
         assert secret not in raw
         assert secret not in (tmp_path / "out" / "customizations.yaml").read_text()
     assert result["merged_values_redacted"]["appSecrets"]["googleMapsApiKey"]["value"] == "<redacted>"
-    assert "merged_values" not in result and "values" not in result
+    assert "merged_values" not in result
 
 
 def test_strict_and_existing_secrets(capsys, tmp_path):
@@ -238,7 +238,7 @@ def test_documentation_matches_argument_spec():
     assert _doc_options(options) == _spec_options(carto_values_render.ARGUMENT_SPEC)
     yaml.safe_load(carto_values_render.EXAMPLES)
     returned = yaml.safe_load(carto_values_render.RETURN)
-    assert {"values", "files", "managed_secrets", "problems", "errors", "validation_warnings", "referenced_secrets",
+    assert {"merged_values", "files", "managed_secrets", "problems", "errors", "validation_warnings", "referenced_secrets",
             "merged_values_redacted", "missing_secrets", "msg"} <= set(returned)
 
 
