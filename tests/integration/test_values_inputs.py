@@ -22,7 +22,7 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 BAD_INPUTS = REPO / "tests" / "fixtures" / "bad_inputs"
 CORPUS = sorted(BAD_INPUTS.glob("*.yaml"))
 PLAYBOOK = "tests/integration/playbooks/values_cases.yml"
-STOP_TASK = "Stop on invalid values (nothing in the cluster has changed)"
+STOP_TASK = "Stop on invalid values (nothing in the cluster has changed), else show the equivalent Helm arguments"
 # A refused run only renders and validates on the controller; everything above this is a regression.
 REFUSED_RUN_SECONDS = 60
 RUN = uuid.uuid4().hex[:6]
