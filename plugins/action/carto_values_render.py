@@ -18,18 +18,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.carto.selfhosted.plugins.module_utils._k8s import client as cluster_client
 from ansible_collections.carto.selfhosted.plugins.module_utils._values_render import ARGUMENT_SPEC, run
-from ansible_collections.carto.selfhosted.plugins.plugin_utils._action_runner import run_action
+from ansible_collections.carto.selfhosted.plugins.plugin_utils._action_runner import BackendAction
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        return run_action(self, result, ARGUMENT_SPEC, run, "carto_values_render", secret_keys=("merged_values",),
-                          mutually_exclusive=cluster_client.AUTH_MUTUALLY_EXCLUSIVE)
+class ActionModule(BackendAction):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+    RUN = staticmethod(run)
+    NAME = "carto_values_render"
+    SECRET_KEYS = ("merged_values",)
+    VALIDATION = {"mutually_exclusive": cluster_client.AUTH_MUTUALLY_EXCLUSIVE}

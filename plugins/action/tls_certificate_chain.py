@@ -15,19 +15,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.carto.selfhosted.plugins.module_utils._tls_certificate_chain import (
     ARGUMENT_SPEC, MUTUALLY_EXCLUSIVE, REQUIRED_ONE_OF, run,
 )
-from ansible_collections.carto.selfhosted.plugins.plugin_utils._action_runner import run_action
+from ansible_collections.carto.selfhosted.plugins.plugin_utils._action_runner import BackendAction
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        return run_action(self, result, ARGUMENT_SPEC, run, "tls_certificate_chain",
-                          mutually_exclusive=MUTUALLY_EXCLUSIVE, required_one_of=REQUIRED_ONE_OF)
+class ActionModule(BackendAction):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+    RUN = staticmethod(run)
+    NAME = "tls_certificate_chain"
+    VALIDATION = {"mutually_exclusive": MUTUALLY_EXCLUSIVE, "required_one_of": REQUIRED_ONE_OF}

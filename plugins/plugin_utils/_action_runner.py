@@ -11,7 +11,10 @@ plugin (how every task of the collection runs it: no payload, no Python start, f
 - ``fail(msg, **result)`` (does not return), ``warn(msg)``, ``mask(values)`` (secret strings to remove from the
   result, as AnsibleModule's ``no_log_values``).
 
-``run_action(action, task_vars, argument_spec, run, ...)`` returns the task result: bad options are a failed result
+``BackendAction`` is the action plugin of such a backend: a subclass sets ``ARGUMENT_SPEC``, ``RUN`` (the backend's
+``run``), ``NAME`` and optionally ``SECRET_KEYS`` and ``VALIDATION`` (keywords of ``validate_argument_spec``);
+``ControllerAction`` is the base of every action of the collection (no connection, no file transfer).
+``run_action(action, result, argument_spec, run, ...)`` returns the task result: bad options are a failed result
 (as a module's are, so ``failed_when`` and ``ignore_errors`` apply); the values of ``no_log`` options and everything
 ``mask()`` was given are removed from it with Ansible's own ``remove_values``; the keys listed in ``secret_keys``
 are kept out of that masking and, when present, mark the result ``_ansible_no_log`` (Ansible ORs it with the task's
@@ -24,6 +27,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.parameters import remove_values
+from ansible.plugins.action import ActionBase
 
 
 class _Failed(Exception):
@@ -80,3 +84,25 @@ def run_action(action, result, argument_spec, run, name, secret_keys=(), **valid
     if kept:
         result.update(kept, _ansible_no_log=True)
     return result
+
+
+class ControllerAction(ActionBase):
+    """An action that runs in the controller process only: no connection to the host, no file transfer."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+
+class BackendAction(ControllerAction):
+    """The action plugin of a module backend (see the module docstring); subclasses only set the class attributes."""
+
+    ARGUMENT_SPEC = {}
+    RUN = None
+    NAME = ""
+    SECRET_KEYS = ()
+    VALIDATION = {}
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(BackendAction, self).run(tmp, task_vars)
+        return run_action(self, result, self.ARGUMENT_SPEC, self.RUN, self.NAME, secret_keys=self.SECRET_KEYS,
+                          **self.VALIDATION)

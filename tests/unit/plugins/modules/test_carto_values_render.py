@@ -206,24 +206,15 @@ def test_carto_examples_through_the_module(capsys, tmp_path):
         assert code == 0, result["msg"]
 
 
-def _doc_options(options):
+def _options(options, sub_key):
+    """{name: type, required, default, elements[, options]} of a doc's options (sub_key "suboptions") or of an
+    argument spec (sub_key "options"), to compare the two."""
     out = {}
     for name, spec in options.items():
         entry = {"type": spec.get("type", "str"), "required": spec.get("required", False),
                  "default": spec.get("default"), "elements": spec.get("elements")}
-        if "suboptions" in spec:
-            entry["options"] = _doc_options(spec["suboptions"])
-        out[name] = entry
-    return out
-
-
-def _spec_options(argument_spec):
-    out = {}
-    for name, spec in argument_spec.items():
-        entry = {"type": spec.get("type", "str"), "required": spec.get("required", False),
-                 "default": spec.get("default"), "elements": spec.get("elements")}
-        if "options" in spec:
-            entry["options"] = _spec_options(spec["options"])
+        if sub_key in spec:
+            entry["options"] = _options(spec[sub_key], sub_key)
         out[name] = entry
     return out
 
@@ -235,7 +226,7 @@ def test_documentation_matches_argument_spec():
     assert doc["extends_documentation_fragment"] == ["carto.selfhosted.cluster"]
     from ansible_collections.carto.selfhosted.plugins.doc_fragments.cluster import ModuleDocFragment
     options = dict(doc["options"], **yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
-    assert _doc_options(options) == _spec_options(carto_values_render.ARGUMENT_SPEC)
+    assert _options(options, "suboptions") == _options(carto_values_render.ARGUMENT_SPEC, "options")
     yaml.safe_load(carto_values_render.EXAMPLES)
     returned = yaml.safe_load(carto_values_render.RETURN)
     assert {"merged_values", "files", "managed_secrets", "problems", "errors", "validation_warnings", "referenced_secrets",
