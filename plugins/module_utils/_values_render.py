@@ -192,6 +192,13 @@ def _structured_secrets(value):
     return out
 
 
+def _add_secrets(existing, more):
+    """Add ``more`` ({Secret name: [data keys]}) to ``existing`` in place, each key once."""
+    for name, keys in more.items():
+        known = list(existing.get(name) or [])
+        existing[name] = known + [key for key in keys if key not in known]
+
+
 def _dump(values):
     """customizations.yaml's text: block style, keys sorted, two-space indent (as Ansible's to_nice_yaml)."""
     if not values:
@@ -247,8 +254,7 @@ def run(runner):
     if params["existing_secrets"] is not None or params["secrets_namespace"]:
         # The Secrets the carto.selfhosted.secrets role creates for these values count as existing.
         existing = _normalize(built["secrets"])
-        for name, keys in (_normalize(params["existing_secrets"]) or {}).items():
-            existing[name] = list(existing.get(name) or []) + [k for k in keys if k not in (existing.get(name) or [])]
+        _add_secrets(existing, _normalize(params["existing_secrets"]) or {})
     specs = _sources(params, prefix, customizations_text)
 
     def validate(existing_secrets):
@@ -269,8 +275,7 @@ def run(runner):
     result = validate(existing)
     if params["secrets_namespace"] and result["missing_secrets"]:
         # Only when the values reference a Secret (or key) the play does not create is the cluster read.
-        for name, keys in _cluster_secrets(runner, params).items():
-            existing[name] = list(existing.get(name) or []) + [k for k in keys if k not in (existing.get(name) or [])]
+        _add_secrets(existing, _cluster_secrets(runner, params))
         result = validate(existing)
 
     _mask(runner, values_secrets.secret_values(result["merged_values"]))
