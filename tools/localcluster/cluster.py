@@ -50,6 +50,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -761,6 +762,89 @@ def stop(purge=False):
         log("stopped")
 
 
+# --------------------------------------------------------------------------- the helpers' API access
+
+
+def _admin_context(state):
+    pki = pathlib.Path(state) / "pki"
+    ctx = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+    ctx.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
+    return ctx
+
+
+def _watch_wakes(ctx, port, path, wake, name, timeout=300):
+    """Keep a watch on the collection ``path`` open (loopback API, admin certificate; reconnect after an error or
+    the server's timeoutSeconds) and set ``wake`` on every event, including the ADDED events of the objects that
+    exist when the watch starts. Runs in a daemon thread: the helpers react to changes instead of polling."""
+    while True:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=timeout + 30)
+        try:
+            conn.request("GET", "%s?watch=1&timeoutSeconds=%d" % (path, timeout))
+            resp = conn.getresponse()
+            if resp.status != 200:
+                resp.read()
+                raise http.client.HTTPException("watch %s: HTTP %d" % (path, resp.status))
+            while True:
+                line = resp.readline()
+                if not line:
+                    break
+                wake.set()
+        except (OSError, http.client.HTTPException) as exc:
+            log("%s: %s" % (name, exc))
+            time.sleep(1)
+        finally:
+            conn.close()
+        wake.set()
+
+
+class _ApiClient(object):
+    """One kept-alive HTTPS connection to the loopback API server (reopened after an error): each TLS handshake
+    costs the API server more than the small requests the helpers make."""
+
+    def __init__(self, ctx, port):
+        self.ctx, self.port, self.conn = ctx, port, None
+
+    def request(self, method, path, body=None, content_type="application/json"):
+        """(HTTP status, body bytes) of one request."""
+        if self.conn is None:
+            self.conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=10)
+        try:
+            self.conn.request(method, path, body=body, headers={"Content-Type": content_type} if body else {})
+            resp = self.conn.getresponse()
+            return resp.status, resp.read()
+        except (OSError, http.client.HTTPException):
+            self.close()
+            raise
+
+    def items(self, path):
+        status, body = self.request("GET", path)
+        return json.loads(body).get("items") or [] if status == 200 else []
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def _run_on_changes(state, port, watched, reconcile, name, resync=30.0):
+    """Call ``reconcile(client)`` once, then each time one of the ``watched`` collections changes (events less than
+    50 ms apart are handled together), and at least every ``resync`` seconds."""
+    ctx = _admin_context(state)
+    wake = threading.Event()
+    for path in watched:
+        threading.Thread(target=_watch_wakes, args=(ctx, port, path, wake, name), daemon=True).start()
+    client = _ApiClient(ctx, port)
+    while True:
+        try:
+            reconcile(client)
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            log("%s: %s" % (name, exc))
+            time.sleep(0.5)
+        wake.wait(resync)
+        time.sleep(0.05)
+        wake.clear()
+
+
 # --------------------------------------------------------------------------- fake LoadBalancer
 
 
@@ -799,31 +883,19 @@ def lb_patches(services):
     return out
 
 
-def run_loadbalancer(state, port, poll=1.0):
-    """Poll the Services (loopback API, admin certificate) and give LoadBalancer ones a 127.0.0.x address."""
-    pki = pathlib.Path(state) / "pki"
-    ctx = ssl.create_default_context(cafile=str(pki / "ca.crt"))
-    ctx.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
+def run_loadbalancer(state, port):
+    """Give LoadBalancer Services a 127.0.0.x address (loopback API, admin certificate), on every change of the
+    Services (a watch) and every 30 s."""
     log("fake LoadBalancer controller watching Services on 127.0.0.1:%d" % port)
-    while True:
-        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
-        try:
-            conn.request("GET", "/api/v1/services")
-            resp = conn.getresponse()
-            body = resp.read()
-            if resp.status == 200:
-                for namespace, name, patch in lb_patches(json.loads(body).get("items") or []):
-                    conn.request("PATCH", "/api/v1/namespaces/%s/services/%s/status" % (namespace, name),
-                                 body=json.dumps(patch), headers={"Content-Type": "application/merge-patch+json"})
-                    result = conn.getresponse()
-                    result.read()
-                    log("Service %s/%s: LoadBalancer ingress %s (HTTP %d)"
-                        % (namespace, name, patch["status"]["loadBalancer"]["ingress"][0]["ip"], result.status))
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            log("fake LoadBalancer: %s" % exc)
-        finally:
-            conn.close()
-        time.sleep(poll)
+
+    def reconcile(client):
+        for namespace, name, patch in lb_patches(client.items("/api/v1/services")):
+            status, _ = client.request("PATCH", "/api/v1/namespaces/%s/services/%s/status" % (namespace, name),
+                                       body=json.dumps(patch), content_type="application/merge-patch+json")
+            log("Service %s/%s: LoadBalancer ingress %s (HTTP %d)"
+                % (namespace, name, patch["status"]["loadBalancer"]["ingress"][0]["ip"], status))
+
+    _run_on_changes(state, port, ["/api/v1/services"], reconcile, "fake LoadBalancer")
 
 
 # --------------------------------------------------------------------------- local volume provisioner
@@ -882,44 +954,26 @@ def provisioner_actions(claims, classes, volumes, volumes_dir):
     return creates, deletes
 
 
-def run_provisioner(state, port, poll=0.5):
-    """Poll claims, StorageClasses and volumes (loopback API, admin certificate); create and delete PVs."""
-    pki = pathlib.Path(state) / "pki"
-    ctx = ssl.create_default_context(cafile=str(pki / "ca.crt"))
-    ctx.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
+def run_provisioner(state, port):
+    """Create PVs for claims and delete Released ones (loopback API, admin certificate), on every change of the
+    claims, volumes or StorageClasses (watches) and every 30 s."""
     volumes_dir = str(pathlib.Path(state) / "volumes")
     log("local volume provisioner (%s) on 127.0.0.1:%d" % (PROVISIONER, port))
+    collections = ["/api/v1/persistentvolumeclaims", "/apis/storage.k8s.io/v1/storageclasses",
+                   "/api/v1/persistentvolumes"]
 
-    def get(conn, path):
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        body = resp.read()
-        return json.loads(body).get("items") or [] if resp.status == 200 else []
+    def reconcile(client):
+        creates, deletes = provisioner_actions(*[client.items(path) for path in collections],
+                                               volumes_dir=volumes_dir)
+        for pv in creates:
+            status, _ = client.request("POST", "/api/v1/persistentvolumes", body=json.dumps(pv))
+            log("PersistentVolume %s for claim %s/%s (HTTP %d)" % (
+                pv["metadata"]["name"], pv["spec"]["claimRef"]["namespace"], pv["spec"]["claimRef"]["name"], status))
+        for name in deletes:
+            status, _ = client.request("DELETE", "/api/v1/persistentvolumes/%s" % name)
+            log("PersistentVolume %s released, deleted (reclaim policy Delete, HTTP %d)" % (name, status))
 
-    while True:
-        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
-        try:
-            creates, deletes = provisioner_actions(get(conn, "/api/v1/persistentvolumeclaims"),
-                                                   get(conn, "/apis/storage.k8s.io/v1/storageclasses"),
-                                                   get(conn, "/api/v1/persistentvolumes"), volumes_dir)
-            for pv in creates:
-                conn.request("POST", "/api/v1/persistentvolumes", body=json.dumps(pv),
-                             headers={"Content-Type": "application/json"})
-                result = conn.getresponse()
-                result.read()
-                log("PersistentVolume %s for claim %s/%s (HTTP %d)" % (
-                    pv["metadata"]["name"], pv["spec"]["claimRef"]["namespace"], pv["spec"]["claimRef"]["name"],
-                    result.status))
-            for name in deletes:
-                conn.request("DELETE", "/api/v1/persistentvolumes/%s" % name)
-                result = conn.getresponse()
-                result.read()
-                log("PersistentVolume %s released, deleted (reclaim policy Delete, HTTP %d)" % (name, result.status))
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            log("provisioner: %s" % exc)
-        finally:
-            conn.close()
-        time.sleep(poll)
+    _run_on_changes(state, port, collections, reconcile, "provisioner")
 
 
 def main(argv=None):
