@@ -13,8 +13,8 @@ Two stacks, each a pinned requirements file and the Python it runs on (STACKS be
 - 2.19: requirements-2.19.txt (ansible 12 = ansible-core 2.19) on python3.11, found the same way (CARTO_PYTHON_2_19
   overrides).
 `install`, `env` and `cluster` use the current stack (`env --stack 2.19` the other one); `test` runs ansible-lint,
-sanity, molecule, then the whole pytest suite on the current stack and, at the same time, the deploy subset
-(pytest -m deploy) on 2.19, each Helm major once (CARTO_TEST_HELM_MAJORS: 4 on the current stack, 3 on 2.19).
+sanity, molecule and the whole pytest suite on the current stack, then the deploy subset (pytest -m deploy) on
+2.19, each Helm major once (CARTO_TEST_HELM_MAJORS: 4 on the current stack, 3 on 2.19).
 
 Everything it installs is taken from the project's own files and cached outside the
 repository ($CARTO_SELFHOSTED_CACHE, default ~/.cache/carto-selfhosted):
@@ -34,7 +34,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import threading
 import time
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -224,15 +223,14 @@ def cmd_install(args):
 
 
 def run_parallel(steps, env, logs):
-    """Run ``steps`` [(name, argv) or (name, argv, env)] at the same time, each with its output in
-    ``logs/<name>.log``; print each log in order once every step has finished. Returns [(name, rc, seconds)]."""
+    """Run ``steps`` [(name, argv)] at the same time, each with its output in ``logs/<name>.log``; print
+    each log in order once every step has finished. Returns [(name, rc, seconds)]."""
     logs.mkdir(parents=True, exist_ok=True)
     running = []
-    for step in steps:
-        name, argv, step_env = step if len(step) == 3 else step + (env,)
+    for name, argv in steps:
         log("$ %s  (output: %s)" % (" ".join(shlex.quote(str(a)) for a in argv), logs / (name + ".log")))
         handle = open(str(logs / (name + ".log")), "w")
-        proc = subprocess.Popen([str(a) for a in argv], env=step_env, cwd=str(REPO), stdout=handle,
+        proc = subprocess.Popen([str(a) for a in argv], env=env, cwd=str(REPO), stdout=handle,
                                 stderr=subprocess.STDOUT)
         running.append((name, proc, handle, time.monotonic()))
     results = []
@@ -247,28 +245,18 @@ def run_parallel(steps, env, logs):
     return results
 
 
-def _stage_env(env, majors):
-    """``env`` with CARTO_TEST_HELM_MAJORS=``majors`` unless the caller set it."""
-    env = dict(env)
-    env.setdefault("CARTO_TEST_HELM_MAJORS", majors)
-    return env
-
-
-def _record(name, rc, seconds, results):
-    if rc == 5 and name != "pytest":
-        log("%s: no test selected (extra arguments?), not a failure" % name)
-        rc = 0
-    results.append((name, rc, seconds))
-    log("%s: %s in %.0f s" % (name, "ok" if rc == 0 else "FAILED (rc=%d)" % rc, seconds))
-
-
 def _pytest(name, argv, env, majors, results):
     """Run one pytest stage with CARTO_TEST_HELM_MAJORS=``majors`` unless the caller set it; record its result."""
-    env = _stage_env(env, majors)
+    env = dict(env)
+    env.setdefault("CARTO_TEST_HELM_MAJORS", majors)
     log("%s: Helm major(s) %s" % (name, env["CARTO_TEST_HELM_MAJORS"]))
     started = time.monotonic()
     rc = run(argv, env)
-    _record(name, rc, time.monotonic() - started, results)
+    if rc == 5 and name != "pytest":
+        log("%s: no test selected (extra arguments?), not a failure" % name)
+        rc = 0
+    results.append((name, rc, time.monotonic() - started))
+    log("%s: %s in %.0f s" % (name, "ok" if rc == 0 else "FAILED (rc=%d)" % rc, results[-1][2]))
 
 
 def cmd_test(args):
@@ -296,49 +284,16 @@ def cmd_test(args):
         started = time.monotonic()
         results = run_parallel(checks, env, REPO / ".cache" / "test-logs")
         log("checks side by side: %.0f s" % (time.monotonic() - started))
-    # pytest last. The whole suite on the current stack with Helm 4 on two xdist workers, each with its own local
-    # cluster; tests are handed out one by one in collection order (the long integration tests first, the short unit
-    # tests fill the end), except the files marked with an xdist_group (module-scoped fixtures), which stay on one
-    # worker. At the same time, the deploy subset (install/uninstall, recovery, rollout: pytest -m deploy) on
-    # ansible-core 2.19 with Helm 3, in one process with a third local cluster, so each Helm major drives those tests
-    # once: the suite's integration tests wait on the cluster (rollouts, helm --wait) for a third of their time,
-    # which that stage fills (its output is kept in .cache/test-logs/pytest-2.19.log and printed after the suite's).
-    # CARTO_TEST_SERIAL=1 runs the two stages one after the other, each on two workers.
+    # pytest last: two workers, each with its own local cluster; tests are handed out one by one in collection
+    # order (the long integration tests first, the short unit tests fill the end), except the files marked with an
+    # xdist_group (module-scoped fixtures), which stay on one worker. The whole suite on the current stack with
+    # Helm 4, then the deploy subset (install/uninstall, recovery, rollout: pytest -m deploy) on ansible-core 2.19
+    # with Helm 3, so each Helm major drives those tests once. The last closing line is the subset's.
     # --durations: the slowest tests of each stage in the log, where the time budget is read from.
-    durations = ["--durations=40", "--durations-min=5"]
-    xdist = ["-n", "2", "--dist", "loadgroup"]
-    suite = ["python", "-m", "pytest", "-q"] + xdist + durations + ["tests"] + args
-    subset = [oldest["VIRTUAL_ENV"] + "/bin/python", "-m", "pytest", "-q"] + durations + [
-        "-m", "deploy", "tests/integration"] + args
-    if os.environ.get("CARTO_TEST_SERIAL") == "1":
-        _pytest("pytest", suite, env, "4", results)
-        _pytest("pytest-2.19", subset[:4] + xdist + subset[4:], oldest, "3", results)
-    else:
-        logs = REPO / ".cache" / "test-logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        subset_env = _stage_env(oldest, "3")
-        log("pytest-2.19: Helm major(s) %s; $ %s  (output: %s)" % (
-            subset_env["CARTO_TEST_HELM_MAJORS"], " ".join(shlex.quote(str(a)) for a in subset),
-            logs / "pytest-2.19.log"))
-        with open(str(logs / "pytest-2.19.log"), "w") as handle:
-            subset_started = time.monotonic()
-            proc = subprocess.Popen([str(a) for a in subset], env=subset_env, cwd=str(REPO), stdout=handle,
-                                    stderr=subprocess.STDOUT)
-            ended = []  # the subset's own wall time, taken when it exits (it usually ends before the suite)
-            waiter = threading.Thread(target=lambda: ended.append((proc.wait(), time.monotonic())), daemon=True)
-            waiter.start()
-            try:
-                _pytest("pytest", suite, env, "4", results)
-            except BaseException:
-                proc.terminate()
-                raise
-            finally:
-                waiter.join()
-        subset_rc, subset_ended = ended[0]
-        subset_seconds = subset_ended - subset_started
-        sys.stdout.write((logs / "pytest-2.19.log").read_text())
-        sys.stdout.flush()
-        _record("pytest-2.19", subset_rc, subset_seconds, results)
+    xdist = ["-n", "2", "--dist", "loadgroup", "--durations=40", "--durations-min=5"]
+    _pytest("pytest", ["python", "-m", "pytest", "-q"] + xdist + ["tests"] + args, env, "4", results)
+    _pytest("pytest-2.19", [oldest["VIRTUAL_ENV"] + "/bin/python", "-m", "pytest", "-q"] + xdist
+            + ["-m", "deploy", "tests/integration"] + args, oldest, "3", results)
     failed = [name for name, rc, _ in results if rc]
     log("summary: " + ", ".join("%s %s %.0fs" % (n, "ok" if rc == 0 else "FAILED", t) for n, rc, t in results))
     return 1 if failed else 0
